@@ -1,0 +1,29 @@
+"""Exception types raised by the engine."""
+
+from __future__ import annotations
+
+
+class ScenarioError(Exception):
+    """A scenario file that cannot be used.
+
+    The message is one line: the file, the key or position, what was expected
+    and what was found.
+    """
+
+    def __init__(self, source: str, location: str, expected: str, found: str) -> None:
+        self.source = source
+        self.location = location
+        self.expected = expected
+        self.found = found
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        where = f"{self.source}: {self.location}" if self.location else self.source
+        if self.expected:
+            return f"{where}: expected {self.expected}, found {self.found}"
+        return f"{where}: {self.found}"
+
+
+class ScenarioNotFoundError(ScenarioError):
+    """A scenario argument that names neither a file nor a bundled scenario."""
