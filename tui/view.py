@@ -1,0 +1,23 @@
+"""What every panel is shown: the session, the snapshot at the cursor and the user's choices."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.engine import Session, Snapshot
+
+
+@dataclass(frozen=True, eq=False)
+class PanelView:
+    """One immutable view of the app's state, handed to each panel's `show` method.
+
+    `sample` is the highlighted sample within the current iteration's batch
+    (0-based). `selection` is the name of the selected quantity, such as "w7",
+    "b4", "u1", "ŷ1", "x1" or "loss", or None.
+    """
+
+    session: Session
+    snapshot: Snapshot
+    sample: int = 0
+    selection: str | None = None
+    show_gradient_check: bool = False
