@@ -1,0 +1,380 @@
+"""The backprop-tui application: one key at a time through forward pass, loss, backward pass and update.
+
+| Key | Action |
+| :- | :- |
+| space, n | Next step |
+| b | Previous step |
+| f, g, u | To the end of the forward pass, the backward pass, the iteration |
+| t | Train many iterations; any key stops |
+| r | Reset to the scenario's start |
+| + / - | Double / halve the learning rate |
+| [ / ] | Previous / next sample of the batch |
+| c | Finite-difference gradient check |
+| tab | Focus the gradients table or the diagram |
+| escape | Clear the selection |
+| p | Command palette |
+| ? | Help |
+| q | Quit |
+
+The same keys come from `tui.actions.ACTIONS`, which also feeds the help screen
+and the command palette.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import warnings
+from collections.abc import Iterable
+from functools import partial
+from typing import Any
+
+from textual import events
+from textual.app import App, ComposeResult, SystemCommand
+from textual.containers import Container, Vertical
+from textual.reactive import var
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Header, Static
+
+from core.engine import Session
+from core.scenario import Scenario
+from tui.actions import ACTIONS, make_bindings
+from tui.help import HelpScreen
+from tui.picker import PickerScreen
+from tui.training import TrainingScreen
+from tui.view import PanelView
+
+# NOTE: placeholders until the panels are committed; removed before release.
+try:
+    from tui.diagram import NetworkDiagram
+except ImportError:  # pragma: no cover
+    NetworkDiagram = None
+try:
+    from tui.values import ValuesPanel
+except ImportError:  # pragma: no cover
+    ValuesPanel = None
+try:
+    from tui.gradients import GradientsPanel
+except ImportError:  # pragma: no cover
+    GradientsPanel = None
+try:
+    from tui.loss_panel import LossPanel
+except ImportError:  # pragma: no cover
+    LossPanel = None
+try:
+    from tui.explanation import ExplanationPanel
+except ImportError:  # pragma: no cover
+    ExplanationPanel = None
+try:
+    from tui.status import StatusLine
+except ImportError:  # pragma: no cover
+    StatusLine = None
+
+
+class _Placeholder(Static):
+    def show(self, view: PanelView) -> None:
+        self.update(f"{self.id}: iteration {view.snapshot.iteration} position {view.snapshot.position}")
+
+
+def _panel(cls: type | None, panel_id: str) -> Widget:
+    return cls(id=panel_id) if cls is not None else _Placeholder(id=panel_id)
+
+
+# Below this size the panels cannot all be shown; the app shows a notice instead.
+MIN_WIDTH = 80
+MIN_HEIGHT = 24
+
+# From this size on the layout spreads out: the diagram gets its own column, and rows grow.
+WIDE_WIDTH = 120
+TALL_HEIGHT = 36
+
+TRAINING_ITERATIONS = 1_000
+LEARNING_RATE_FACTOR = 2.0
+
+PANEL_IDS = ("diagram", "values", "gradients", "loss", "explanation", "status")
+
+# Actions that read or move the session: only on the main screen, with a scenario open.
+SESSION_ACTIONS = frozenset(
+    action.name for action in ACTIONS if action.name not in ("show_help", "quit", "open_palette")
+)
+
+# Warnings NumPy emits for floating-point trouble; a diverging loss is shown in the panels instead.
+NUMPY_RUNTIME_WARNINGS = r"(overflow|invalid value|divide by zero|underflow) encountered"
+
+
+def too_small_message(width: int, height: int) -> str:
+    """Return the notice shown instead of the panels in a terminal below the minimum size."""
+    return (
+        f"Terminal too small: need at least {MIN_WIDTH}×{MIN_HEIGHT}, have {width}×{height}.\n"
+        "Enlarge the window; nothing is lost. Press q to quit."
+    )
+
+
+class BackpropApp(App[None]):
+    """Step through backpropagation one layer at a time.
+
+    With a scenario the app opens it directly; with None it first shows a
+    picker of the bundled scenarios.
+    """
+
+    CSS_PATH = "app.tcss"
+    TITLE = "backprop-tui"
+    BINDINGS = make_bindings()
+
+    view: var[PanelView | None] = var(None, init=False)
+    """What the panels show: a new PanelView after every action; compared by identity."""
+
+    def __init__(self, scenario: Scenario | None = None, training_iterations: int = TRAINING_ITERATIONS) -> None:
+        super().__init__()
+        self.scenario = scenario
+        self.training_iterations = training_iterations
+        self.session: Session | None = None
+        self._main_screen: Screen | None = None
+        self._reported_divergence: int | None = None
+        self._saved_warning_filters: list | None = None
+
+    # Building the screen
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Container(id="panels"):
+            with Vertical(id="left-column"):
+                yield _panel(NetworkDiagram, "diagram")
+                yield _panel(ExplanationPanel, "explanation")
+            with Vertical(id="right-column"):
+                yield _panel(ValuesPanel, "values")
+                yield _panel(GradientsPanel, "gradients")
+                yield _panel(LossPanel, "loss")
+        yield Static("", id="too-small")
+        yield _panel(StatusLine, "status")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_load(self) -> None:
+        self._saved_warning_filters = list(warnings.filters)
+        warnings.filterwarnings("ignore", message=NUMPY_RUNTIME_WARNINGS, category=RuntimeWarning)
+
+    def on_mount(self) -> None:
+        self._main_screen = self.screen
+        for panel_id, title in (
+            ("diagram", "Network"), ("values", "Values"), ("gradients", "Gradients"),
+            ("loss", "Loss"), ("explanation", "Explanation"),
+        ):
+            self.query_one(f"#{panel_id}").border_title = title
+        self._apply_size(self.size.width, self.size.height)
+        self._install_hangup_handler()
+        if self.scenario is not None:
+            self.open_scenario(self.scenario)
+        else:
+            self.push_screen(PickerScreen(), self.open_scenario)
+
+    def on_unmount(self) -> None:
+        if self._saved_warning_filters is not None:
+            warnings.filters[:] = self._saved_warning_filters
+
+    def open_scenario(self, scenario: Scenario | None) -> None:
+        """Start a session on `scenario` and show its first state."""
+        if scenario is None:
+            return
+        self.scenario = scenario
+        self.session = Session(scenario)
+        self.title = scenario.title
+        self._reported_divergence = None
+        self._publish(sample=0, selection=None, show_gradient_check=False)
+        self.query_one("#gradients").focus()
+
+    # Terminal size
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._apply_size(event.size.width, event.size.height)
+
+    def _apply_size(self, width: int, height: int) -> None:
+        too_small = width < MIN_WIDTH or height < MIN_HEIGHT
+        self.set_class(too_small, "-too-small")
+        self.set_class(width >= WIDE_WIDTH, "-wide")
+        self.set_class(height >= TALL_HEIGHT, "-tall")
+        if too_small:
+            self.query_one("#too-small", Static).update(too_small_message(width, height))
+
+    # Signals
+
+    def _install_hangup_handler(self) -> None:
+        # A dropped SSH connection sends SIGHUP; exiting normally lets Textual restore the terminal.
+        if not hasattr(signal, "SIGHUP"):
+            return
+        try:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.exit)
+        except (NotImplementedError, RuntimeError, ValueError):
+            # NOTE: outside the main thread (some test runners) SIGHUP keeps its default action.
+            pass
+
+    # State
+
+    def _publish(self, **changes: Any) -> None:
+        """Build a new PanelView from the session and `changes`, and show it on every panel."""
+        assert self.session is not None
+        previous = self.view
+        fields = {
+            "sample": previous.sample if previous else 0,
+            "selection": previous.selection if previous else None,
+            "show_gradient_check": previous.show_gradient_check if previous else False,
+        }
+        fields.update(changes)
+        snapshot = self.session.current
+        fields["sample"] = min(max(fields["sample"], 0), len(snapshot.inputs) - 1)
+        self.view = PanelView(session=self.session, snapshot=snapshot, **fields)
+
+    def watch_view(self, view: PanelView | None) -> None:
+        if view is None:
+            return
+        for panel_id in PANEL_IDS:
+            self.query_one(f"#{panel_id}").show(view)
+        self.sub_title = self._describe(view)
+        self._report_divergence()
+
+    def _describe(self, view: PanelView) -> str:
+        session = view.session
+        text = f"iteration {view.snapshot.iteration + 1} · η = {session.learning_rate:g}"
+        if session.diverged_at is not None:
+            text += f" · diverged at iteration {session.diverged_at + 1}"
+        return text
+
+    def _report_divergence(self) -> None:
+        diverged_at = self.session.diverged_at if self.session else None
+        if diverged_at is not None and diverged_at != self._reported_divergence:
+            self.notify(
+                "The loss is inf or NaN. Press b to step back, r to reset, or - to lower the learning rate.",
+                title=f"Diverged at iteration {diverged_at + 1}",
+                severity="warning",
+                timeout=8,
+            )
+        self._reported_divergence = diverged_at
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action not in SESSION_ACTIONS:
+            return True
+        if self.session is None:
+            return None  # hidden: no scenario is open yet
+        return self.screen is self._main_screen
+
+    # Command palette
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        for action in ACTIONS:
+            if action.name in ("open_palette", "quit"):
+                continue
+            if self.check_action(action.name, ()) is not True and screen is not self._main_screen:
+                continue
+            yield SystemCommand(f"{action.description} ({action.key_display})", action.help, partial(self.run_action, action.name))
+        yield from super().get_system_commands(screen)
+
+    # Actions: stepping
+
+    def action_step_forward(self) -> None:
+        self.session.step_forward()
+        self._publish()
+
+    def action_step_back(self) -> None:
+        if not self.session.step_back():
+            self.notify("Already at the start of the first iteration.", timeout=3)
+            return
+        self._publish()
+
+    def action_finish_forward(self) -> None:
+        self.session.to_end_of_forward()
+        self._publish()
+
+    def action_finish_backward(self) -> None:
+        self.session.to_end_of_backward()
+        self._publish()
+
+    def action_finish_iteration(self) -> None:
+        self.session.to_end_of_iteration()
+        self._publish()
+
+    def action_reset_session(self) -> None:
+        self.session.reset()
+        self._reported_divergence = None
+        self._publish(sample=0)
+        self.notify("Back to the scenario's starting parameters and learning rate.", timeout=3)
+
+    # Actions: training
+
+    def action_run_training(self) -> None:
+        if self.session.diverged_at is not None:
+            self.notify("The loss has diverged. Press r to reset or b to step back first.", severity="warning")
+            return
+        self.push_screen(TrainingScreen(self.session, self.training_iterations), self._training_finished)
+
+    def _training_finished(self, done: int | None) -> None:
+        self._publish()
+        loss = self.session.current.loss
+        self.notify(f"Ran {done or 0:,} iterations; loss is now {loss:.6g}.", title="Training stopped", timeout=4)
+
+    # Actions: learning rate and sample
+
+    def action_raise_learning_rate(self) -> None:
+        self._scale_learning_rate(LEARNING_RATE_FACTOR)
+
+    def action_lower_learning_rate(self) -> None:
+        self._scale_learning_rate(1 / LEARNING_RATE_FACTOR)
+
+    def _scale_learning_rate(self, factor: float) -> None:
+        rate = self.session.learning_rate * factor
+        try:
+            self.session.set_learning_rate(rate)
+        except ValueError as error:
+            self.notify(str(error), severity="error")
+            return
+        self._publish()
+        self.notify(f"Learning rate η = {rate:g} from the next update on.", timeout=3)
+
+    def action_previous_sample(self) -> None:
+        self._move_sample(-1)
+
+    def action_next_sample(self) -> None:
+        self._move_sample(+1)
+
+    def _move_sample(self, offset: int) -> None:
+        samples = len(self.session.current.inputs)
+        self._publish(sample=(self.view.sample + offset) % samples)
+
+    # Actions: selection and panels
+
+    def action_toggle_gradient_check(self) -> None:
+        self._publish(show_gradient_check=not self.view.show_gradient_check)
+
+    def action_switch_focus(self) -> None:
+        gradients = self.query_one("#gradients")
+        diagram = self.query_one("#diagram")
+        target = diagram if gradients.has_focus_within else gradients
+        _focus_within(target)
+
+    def action_clear_selection(self) -> None:
+        if self.view.selection is not None:
+            self._publish(selection=None)
+
+    def select(self, name: str | None) -> None:
+        """Make `name` the selected quantity, so the explanation panel describes it."""
+        if self.session is not None and self.view is not None and name != self.view.selection:
+            self._publish(selection=name)
+
+    # Actions: screens
+
+    def action_show_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_open_palette(self) -> None:
+        self.action_command_palette()
+
+
+def _focus_within(widget: Widget) -> None:
+    """Focus `widget`, or its first focusable descendant."""
+    if widget.focusable:
+        widget.focus()
+        return
+    for child in widget.query("*"):
+        if child.focusable:
+            child.focus()
+            return
