@@ -32,5 +32,5 @@ def resolve_scenario(argument: str) -> Path:
             return candidate
     names = ", ".join(candidate.stem for candidate in bundled_scenarios())
     raise ScenarioNotFoundError(
-        argument, "", f"a scenario file or one of the bundled scenarios ({names})", "neither"
+        argument, "", "", f"no such file, and no bundled scenario has that name (bundled: {names})"
     )

@@ -17,7 +17,7 @@ from enum import Enum
 import numpy as np
 
 from core.naming import Names, make_names
-from core.network import backward_layer, forward_layer, run_iteration, sample_contributions
+from core.network import FastModel, backward_layer, forward_layer, sample_contributions
 from core.optimizers import OptimizerState, apply_update, copy_state, initial_state
 from core.scenario import Scenario
 
@@ -132,6 +132,41 @@ class _Checkpoint:
     optimizer_state: OptimizerState
 
 
+class BatchSchedule:
+    """Which samples each iteration uses: all of them, or a mini-batch.
+
+    With `batch_size`, every epoch visits each sample once, in an order that
+    depends only on the scenario's seed and the epoch number.
+    """
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.scenario = scenario
+        self._epoch = -1
+        self._permutation = np.arange(scenario.samples)
+        self._all = np.arange(scenario.samples)
+
+    @property
+    def batches_per_epoch(self) -> int:
+        batch_size = self.scenario.batch_size
+        if batch_size is None or batch_size >= self.scenario.samples:
+            return 1
+        return -(-self.scenario.samples // batch_size)
+
+    def batch(self, iteration: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return the sample indices, inputs and targets of `iteration`."""
+        scenario = self.scenario
+        batches = self.batches_per_epoch
+        if batches == 1:
+            return self._all, scenario.inputs, scenario.targets
+        epoch, batch = divmod(iteration, batches)
+        if epoch != self._epoch:
+            self._permutation = np.random.default_rng([scenario.seed, epoch]).permutation(scenario.samples)
+            self._epoch = epoch
+        size = scenario.batch_size
+        indices = self._permutation[batch * size : (batch + 1) * size]
+        return indices, scenario.inputs[indices], scenario.targets[indices]
+
+
 class Session:
     """One scenario being trained, with a cursor that moves a step at a time."""
 
@@ -160,10 +195,10 @@ class Session:
 
     @property
     def diverged_at(self) -> int | None:
-        """The first iteration whose loss was inf or NaN, among those computed so far."""
-        for iteration, loss in enumerate(self._losses[: self._visible_loss_count()]):
-            if not math.isfinite(loss):
-                return iteration
+        """The first iteration up to the cursor whose loss was inf or NaN."""
+        first = self._first_nonfinite
+        if first is not None and first < self._visible_loss_count():
+            return first
         return None
 
     def loss_history(self) -> list[float]:
@@ -188,7 +223,8 @@ class Session:
         self._checkpoints: dict[int, _Checkpoint] = {0: _Checkpoint(weights, biases, state)}
         self._rate_changes: list[tuple[int, float]] = []
         self._losses: list[float] = []
-        self._permutations: dict[int, np.ndarray] = {}
+        self._first_nonfinite: int | None = None  # index into _losses
+        self._schedule = BatchSchedule(self.scenario)
         self._states = [self._start_snapshot(0)]
 
     def step_forward(self) -> Snapshot:
@@ -254,13 +290,14 @@ class Session:
             weights = [array.copy() for array in self.current.weights]
             biases = [array.copy() for array in self.current.biases]
             state = copy_state(self.current.optimizer_state)
+            model = self._fast_model(weights, biases, state)
             stopped = False
             while done < iterations - 1:
                 if stop_requested():
                     stopped = True
                     break
                 self._checkpoint(iteration, weights, biases, state)
-                loss = self._fast_iteration(iteration, weights, biases, state)
+                loss = self._fast_iteration(iteration, model)
                 self._record_loss(iteration, loss)
                 iteration += 1
                 done += 1
@@ -287,7 +324,7 @@ class Session:
         self._rate_changes.append((iteration, learning_rate))
         for later in [key for key in self._checkpoints if key > iteration]:
             del self._checkpoints[later]
-        del self._losses[iteration + 1 :]
+        self._truncate_losses(iteration + 1)
 
     # Internals
 
@@ -308,34 +345,18 @@ class Session:
             self.step_forward()
         return self.current
 
-    def _sample_indices(self, iteration: int) -> np.ndarray | None:
-        """Indices of this iteration's samples, or None for the whole data set."""
-        batch_size = self.scenario.batch_size
-        samples = self.scenario.samples
-        if batch_size is None or batch_size >= samples:
-            return None
-        batches_per_epoch = -(-samples // batch_size)
-        epoch, batch = divmod(iteration, batches_per_epoch)
-        permutation = self._permutations.get(epoch)
-        if permutation is None:
-            # Each epoch's order depends only on the seed and the epoch number.
-            permutation = np.random.default_rng([self.scenario.seed, epoch]).permutation(samples)
-            self._permutations = {epoch: permutation}
-        return permutation[batch * batch_size : (batch + 1) * batch_size]
-
     def _batch(self, iteration: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        indices = self._sample_indices(iteration)
-        if indices is None:
-            return np.arange(self.scenario.samples), self.scenario.inputs, self.scenario.targets
-        return indices, self.scenario.inputs[indices], self.scenario.targets[indices]
+        return self._schedule.batch(iteration)
 
-    def _fast_iteration(self, iteration: int, weights: list, biases: list, state: OptimizerState) -> float:
-        _, inputs, targets = self._batch(iteration)
-        result = run_iteration(
-            weights, biases, self.activations, self.scenario.loss, inputs, targets,
-            self.scenario.optimizer, state, self.learning_rate_for(iteration), iteration + 1,
+    def _fast_model(self, weights: list, biases: list, state: OptimizerState) -> FastModel:
+        return FastModel(
+            weights, biases, self.activations, self.scenario.loss, self.scenario.optimizer, state,
             self.trainable,
         )
+
+    def _fast_iteration(self, iteration: int, model: FastModel) -> float:
+        _, inputs, targets = self._batch(iteration)
+        result = model.run_iteration(inputs, targets, self.learning_rate_for(iteration), iteration + 1)
         return result.loss
 
     def _checkpoint(self, iteration: int, weights: list, biases: list, state: OptimizerState) -> None:
@@ -360,11 +381,16 @@ class Session:
                 del self._checkpoints[key]
 
     def _record_loss(self, iteration: int, loss: float) -> None:
-        if iteration < len(self._losses):
-            self._losses[iteration] = loss
-            del self._losses[iteration + 1 :]
-        else:
-            self._losses.append(loss)
+        # Losses are recorded in iteration order; recomputing an earlier one drops the later ones.
+        self._truncate_losses(iteration)
+        self._losses.append(loss)
+        if self._first_nonfinite is None and not math.isfinite(loss):
+            self._first_nonfinite = iteration
+
+    def _truncate_losses(self, count: int) -> None:
+        del self._losses[count:]
+        if self._first_nonfinite is not None and self._first_nonfinite >= count:
+            self._first_nonfinite = None
 
     def _start_snapshot(self, iteration: int) -> Snapshot:
         checkpoint = self._checkpoint_at(iteration)
@@ -396,9 +422,10 @@ class Session:
         weights = [array.copy() for array in base.weights]
         biases = [array.copy() for array in base.biases]
         state = copy_state(base.optimizer_state)
+        model = self._fast_model(weights, biases, state)
         with np.errstate(all="ignore"):
             for replayed in range(start, iteration):
-                self._fast_iteration(replayed, weights, biases, state)
+                self._fast_iteration(replayed, model)
         self._checkpoint(iteration, weights, biases, state)
         return self._checkpoints[iteration]
 

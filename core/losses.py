@@ -22,29 +22,41 @@ class Loss:
 
     def sample_terms(self, predictions: np.ndarray, targets: np.ndarray) -> np.ndarray:
         """Return each sample's term of the loss, shape (samples,); they add up to L."""
-        samples = predictions.shape[0]
         if self.name == "cross_entropy":
             log_probabilities = _log_softmax(predictions)
-            return -(targets * log_probabilities).sum(axis=1) / samples
-        squared = ((predictions - targets) ** 2).sum(axis=1)
+            return -(targets * log_probabilities).sum(axis=1) / predictions.shape[0]
+        return self._squared_error_terms(predictions - targets)
+
+    def value(self, predictions: np.ndarray, targets: np.ndarray) -> float:
+        """Return L for a batch of predictions (samples, outputs)."""
+        return float(np.add.reduce(self.sample_terms(predictions, targets)))
+
+    def gradient(self, predictions: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        """Return dL/dŷ, shape (samples, outputs)."""
+        if self.name == "cross_entropy":
+            return (softmax(predictions) - targets) / predictions.shape[0]
+        return self._squared_error_gradient(predictions - targets)
+
+    def value_and_gradient(self, predictions: np.ndarray, targets: np.ndarray) -> tuple[float, np.ndarray]:
+        """Return L and dL/dŷ with the same arithmetic as `value` and `gradient`, sharing ŷ - y."""
+        if self.name == "cross_entropy":
+            return self.value(predictions, targets), self.gradient(predictions, targets)
+        error = predictions - targets
+        terms = self._squared_error_terms(error)
+        return float(np.add.reduce(terms)), self._squared_error_gradient(error)
+
+    def _squared_error_terms(self, error: np.ndarray) -> np.ndarray:
+        squared = np.add.reduce(error * error, axis=1)
         if self.name == "sse":
             return squared
         if self.name == "mse":
-            return squared / samples
+            return squared / error.shape[0]
         if self.name == "half_sse":
             return 0.5 * squared
         raise ValueError(f"unknown loss {self.name!r}")
 
-    def value(self, predictions: np.ndarray, targets: np.ndarray) -> float:
-        """Return L for a batch of predictions (samples, outputs)."""
-        return float(self.sample_terms(predictions, targets).sum())
-
-    def gradient(self, predictions: np.ndarray, targets: np.ndarray) -> np.ndarray:
-        """Return dL/dŷ, shape (samples, outputs)."""
-        samples = predictions.shape[0]
-        if self.name == "cross_entropy":
-            return (softmax(predictions) - targets) / samples
-        error = predictions - targets
+    def _squared_error_gradient(self, error: np.ndarray) -> np.ndarray:
+        samples = error.shape[0]
         if self.name == "sse":
             return 2.0 * error
         if self.name == "mse":

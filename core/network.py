@@ -42,7 +42,7 @@ def backward_layer(
     grad_z = grad_a if activation.is_identity else grad_a * activation.derivative(z, a)
 
     grad_w = grad_z.T @ inputs  # (units, inputs)
-    grad_b = grad_z.sum(axis=0)  # (units,)
+    grad_b = np.add.reduce(grad_z, axis=0)  # (units,)
 
     grad_inputs = grad_z @ weights if need_input_gradient else None  # (samples, inputs)
     return grad_z, grad_w, grad_b, grad_inputs
@@ -63,43 +63,56 @@ class FastIteration:
     grad_biases: list[np.ndarray]
 
 
-def run_iteration(
-    weights: list[np.ndarray],
-    biases: list[np.ndarray],
-    activations: list[Activation],
-    loss: Loss,
-    inputs: np.ndarray,
-    targets: np.ndarray,
-    optimizer: OptimizerSpec,
-    state: OptimizerState,
-    learning_rate: float,
-    update_number: int,
-    trainable: list[bool],
-) -> FastIteration:
-    """Run forward, loss, backward and update once, changing weights, biases and state in place."""
-    layer_count = len(weights)
-    zs: list[np.ndarray] = []
-    values = [inputs]
-    for layer in range(layer_count):
-        z, a = forward_layer(weights[layer], biases[layer], activations[layer], values[-1])
-        zs.append(z)
-        values.append(a)
+class FastModel:
+    """Parameters and optimizer state that fast runs update in place, iteration after iteration."""
 
-    predictions = values[-1]
-    loss_value = loss.value(predictions, targets)
-    grad_a = loss.gradient(predictions, targets)
+    def __init__(
+        self,
+        weights: list[np.ndarray],
+        biases: list[np.ndarray],
+        activations: list[Activation],
+        loss: Loss,
+        optimizer: OptimizerSpec,
+        state: OptimizerState,
+        trainable: list[bool],
+    ) -> None:
+        self.weights = weights
+        self.biases = biases
+        self.activations = activations
+        self.loss = loss
+        self.optimizer = optimizer
+        self.state = state
+        self.trainable = trainable
+        # Both lists hold the same array objects in the order W1, b1, W2, b2, ...
+        self.parameters = [array for pair in zip(weights, biases) for array in pair]
 
-    grad_weights: list[np.ndarray] = [None] * layer_count  # type: ignore[list-item]
-    grad_biases: list[np.ndarray] = [None] * layer_count  # type: ignore[list-item]
-    for layer in range(layer_count - 1, -1, -1):
-        _, grad_w, grad_b, grad_a = backward_layer(
-            weights[layer], activations[layer], values[layer], zs[layer], values[layer + 1],
-            grad_a, layer > 0,
+    def run_iteration(
+        self, inputs: np.ndarray, targets: np.ndarray, learning_rate: float, update_number: int
+    ) -> FastIteration:
+        """Run forward, loss, backward and update once; parameters and state change in place."""
+        weights, activations = self.weights, self.activations
+        layer_count = len(weights)
+        zs: list[np.ndarray] = []
+        values = [inputs]
+        for layer in range(layer_count):
+            z, a = forward_layer(weights[layer], self.biases[layer], activations[layer], values[-1])
+            zs.append(z)
+            values.append(a)
+
+        predictions = values[-1]
+        loss_value, grad_a = self.loss.value_and_gradient(predictions, targets)
+
+        gradients: list[np.ndarray] = [None] * (2 * layer_count)  # type: ignore[list-item]
+        for layer in range(layer_count - 1, -1, -1):
+            _, grad_w, grad_b, grad_a = backward_layer(
+                weights[layer], activations[layer], values[layer], zs[layer], values[layer + 1],
+                grad_a, layer > 0,
+            )
+            gradients[2 * layer] = grad_w
+            gradients[2 * layer + 1] = grad_b
+
+        apply_update(
+            self.optimizer, self.parameters, gradients, self.state, learning_rate, update_number,
+            self.trainable,
         )
-        grad_weights[layer] = grad_w
-        grad_biases[layer] = grad_b
-
-    parameters = [array for pair in zip(weights, biases) for array in pair]
-    gradients = [array for pair in zip(grad_weights, grad_biases) for array in pair]
-    apply_update(optimizer, parameters, gradients, state, learning_rate, update_number, trainable)
-    return FastIteration(loss_value, values[1:], grad_weights, grad_biases)
+        return FastIteration(loss_value, values[1:], gradients[0::2], gradients[1::2])

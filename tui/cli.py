@@ -1,0 +1,153 @@
+"""The backprop-tui command: the app, or a headless run with --iterations, --json or --explain.
+
+Textual is imported only when the app starts, so headless runs start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import core
+from core.bundled import bundled_scenarios, resolve_scenario
+from core.errors import ScenarioError
+from core.loader import load_scenario
+from core.scenario import Scenario
+
+PROGRAM = "backprop-tui"
+MAX_ITERATIONS = 100_000_000
+
+EXIT_USAGE = 2  # bad arguments or an unusable scenario
+EXIT_DIVERGED = 3  # the loss became inf or NaN
+
+
+def _positive_integer(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, found {text!r}") from None
+    if not 1 <= value <= MAX_ITERATIONS:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to {MAX_ITERATIONS:,}, found {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    bundled = ", ".join(path.stem for path in bundled_scenarios())
+    parser = argparse.ArgumentParser(
+        prog=PROGRAM,
+        description="Step through backpropagation one layer at a time.",
+        epilog=(
+            f"Bundled scenarios: {bundled}. With no SCENARIO the app opens a picker. "
+            "Keys inside the app: space/n next step, b back, f/g/u end of forward/backward/"
+            "iteration, t train, r reset, ? help, q quit."
+        ),
+    )
+    parser.add_argument(
+        "scenario", nargs="?", metavar="SCENARIO",
+        help="a scenario file (path/to/file.toml) or a bundled scenario's name (example3)",
+    )
+    parser.add_argument(
+        "--iterations", type=_positive_integer, metavar="N",
+        help="run N whole iterations without the app and print a trace",
+    )
+    parser.add_argument(
+        "--json", action="store_true",
+        help="with --iterations: print a JSON document instead of the trace",
+    )
+    parser.add_argument(
+        "--record-every", type=_positive_integer, default=1, metavar="K",
+        help="with --iterations: keep every K-th iteration in the output, and always the first and last (default 1)",
+    )
+    parser.add_argument(
+        "--explain", metavar="NAME",
+        help="print how NAME (w7, b4, u1, ŷ1, dL/du1, loss) is computed in the first iteration, "
+        "or in the iteration after --iterations N, and exit",
+    )
+    parser.add_argument("--version", action="version", version=f"{PROGRAM} {core.__version__}")
+    return parser
+
+
+def _fail(message: str, code: int = EXIT_USAGE) -> int:
+    print(f"{PROGRAM}: error: {message}", file=sys.stderr)
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    arguments = parser.parse_args(argv)
+    headless = arguments.iterations is not None or arguments.explain is not None
+    if arguments.json and arguments.iterations is None:
+        parser.error("--json needs --iterations N")
+    if arguments.record_every != 1 and arguments.iterations is None:
+        parser.error("--record-every needs --iterations N")
+    if headless and arguments.scenario is None:
+        parser.error("a headless run needs a SCENARIO")
+
+    scenario = None
+    if arguments.scenario is not None:
+        try:
+            scenario = load_scenario(resolve_scenario(arguments.scenario))
+        except ScenarioError as error:
+            return _fail(str(error))
+
+    try:
+        if arguments.explain is not None:
+            return _explain(scenario, arguments.explain, arguments.iterations or 0)
+        if arguments.iterations is not None:
+            return _run_headless(scenario, arguments.iterations, arguments.record_every, arguments.json)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader of our output went away (`| head`); exit quietly.
+        sys.stderr.close()
+        return 0
+    return _run_app(scenario)
+
+
+def _run_headless(scenario: Scenario, iterations: int, record_every: int, as_json: bool) -> int:
+    from core.report import report_json, report_text, train
+
+    report = train(scenario, iterations, record_every)
+    print(report_json(report) if as_json else report_text(report))
+    if report.diverged_at is not None:
+        source = scenario.source or scenario.title
+        return _fail(
+            f"{source}: the loss became inf or NaN at iteration {report.diverged_at}; "
+            f"try a learning rate below {scenario.learning_rate:g}",
+            EXIT_DIVERGED,
+        )
+    return 0
+
+
+def _explain(scenario: Scenario, name: str, iterations: int) -> int:
+    from core.engine import Session
+    from core.explain import UnknownQuantityError, explain, format_explanation
+
+    session = Session(scenario)
+    if iterations:
+        session.run(iterations)
+    session.to_end_of_iteration()
+    try:
+        explanation = explain(session, name)
+    except UnknownQuantityError as error:
+        return _fail(f"--explain: {error}")
+    print(format_explanation(explanation))
+    return 0
+
+
+def _run_app(scenario: Scenario | None) -> int:
+    from tui.app import BackpropApp
+
+    app = BackpropApp(scenario)
+    app.run()
+    return app.return_code or 0
+
+
+def run() -> None:
+    """Entry point of the console script."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()
