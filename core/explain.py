@@ -407,10 +407,7 @@ def _explain_value(context: _Context, layer: int, row: int, only_pre_activation:
             result.append(activation_line(neuron, activation, z, float(snapshot.a[layer][sample, row])))
         return result
 
-    lines = context.sample_lines(lines_for)
-    if not activation.is_identity and not only_pre_activation and len(context.samples) == 1:
-        lines.append(f"activation: {activation.formula}")
-    return lines
+    return context.sample_lines(lines_for)
 
 
 def _squared_error_terms(context: _Context, sample: int | None) -> tuple[str, str | None]:
@@ -590,9 +587,17 @@ def _value_gradient_step(context: _Context, layer: int) -> Step:
 def _explain_value_gradient(context: _Context, layer: int, row: int) -> list[str]:
     snapshot = context.snapshot
     neuron = context.neuron(layer, row)
-    if snapshot.grad_a[layer] is None:
-        return [context.pending(f"dL/d{neuron}", _value_gradient_step(context, layer))]
     output = context.is_output(layer)
+    if snapshot.grad_a[layer] is None:
+        if output:
+            formula = context.scenario.loss.gradient_formula
+        else:
+            following = layer + 1
+            formula = f"dL/d{neuron} = " + join_terms([
+                f"{context.gradient_name(following, k)} · {names[row]}"
+                for k, names in enumerate(context.names.weights[following])
+            ])
+        return [formula, context.pending(f"dL/d{neuron}", _value_gradient_step(context, layer))]
 
     def lines_for(sample: int) -> list[str]:
         if output:
@@ -614,8 +619,9 @@ def _explain_value_gradient(context: _Context, layer: int, row: int) -> list[str
 def _explain_pre_activation_gradient(context: _Context, layer: int, row: int) -> list[str]:
     neuron = context.neuron(layer, row)
     if context.snapshot.grad_z[layer] is None:
+        symbol, _, rule = context.activation(layer).derivative_formula.partition(" = ")
         return [
-            f"dL/dz({neuron}) = dL/d{neuron} · {context.activation(layer).derivative_formula}",
+            f"dL/dz({neuron}) = dL/d{neuron} · {symbol}, where {symbol} = {rule}",
             context.pending(f"dL/dz({neuron})", Step(StepKind.BACKWARD, layer)),
         ]
     return context.sample_lines(lambda sample: _pre_activation_lines(context, layer, row, sample))
@@ -699,10 +705,14 @@ def _explain_parameter(context: _Context, reference: ParameterRef) -> list[str]:
     arrays = context.weights if reference.kind == "weights" else context.biases
     old = _parameter_value(arrays, reference)
     if reference.kind == "weights":
-        source = context.names.layer_inputs(layer)[reference.column]
-        lines = [f"{name} = {number(old)}: the weight from {source} into {neuron}"]
+        role = f"the weight from {context.names.layer_inputs(layer)[reference.column]} into {neuron}"
     else:
-        lines = [f"{name} = {number(old)}: the bias of {neuron}"]
+        role = f"the bias of {neuron}"
+    if snapshot.update is None:
+        lines = [f"{name} = {number(old)}: {role}"]
+    else:
+        current = _parameter_value(snapshot.weights if reference.kind == "weights" else snapshot.biases, reference)
+        lines = [f"{name} = {number(current)}: {role}, {number(old)} before this update"]
     layer_spec = context.scenario.layers[layer]
     fixed = layer_spec.fixed_weights if reference.kind == "weights" else layer_spec.fixed_biases
     if fixed:
