@@ -1,0 +1,107 @@
+"""Text for explanations: compact numbers, sums, name ranges and activation formulas."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from core.activations import Activation
+
+MAX_TERMS = 8  # longer sums show their first terms, "…", and their last term
+
+
+def number(value: float) -> str:
+    """Format a number compactly: 22 not 22.0, six significant digits otherwise."""
+    value = float(value)
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    if value == 0.0:
+        return "0"
+    if value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return f"{value:.6g}"
+
+
+def operand(value: float) -> str:
+    """Format a number that follows an operator: negative numbers go in parentheses."""
+    text = number(value)
+    return f"({text})" if text.startswith("-") else text
+
+
+def join_terms(terms: list[str], separator: str = " + ") -> str:
+    """Join the terms of a sum, eliding the middle of a long one."""
+    if len(terms) <= MAX_TERMS:
+        return separator.join(terms)
+    head = separator.join(terms[: MAX_TERMS - 2])
+    return f"{head}{separator}…{separator}{terms[-1]}"
+
+
+def compress_names(names: list[str]) -> str:
+    """Write runs of numbered names as ranges: x1..x3, w1..w12."""
+    parts: list[str] = []
+    run: list[str] = []
+
+    def split(name: str) -> tuple[str, int] | None:
+        stem = name.rstrip("0123456789")
+        return (stem, int(name[len(stem):])) if stem != name and stem else None
+
+    def flush() -> None:
+        if len(run) > 2:
+            parts.append(f"{run[0]}..{run[-1]}")
+        else:
+            parts.extend(run)
+        run.clear()
+
+    for name in names:
+        current = split(name)
+        previous = split(run[-1]) if run else None
+        if current and previous and current[0] == previous[0] and current[1] == previous[1] + 1:
+            run.append(name)
+            continue
+        flush()
+        if current:
+            run.append(name)
+        else:
+            parts.append(name)
+    flush()
+    return ", ".join(parts)
+
+
+
+def activation_line(neuron: str, activation: Activation, z: float, a: float) -> str:
+    """'u1 = σ(z) = 1 / (1 + e^-z) = 1 / (1 + e^-0.5) = 0.622459' for one neuron."""
+    rule = activation.formula.removeprefix("a = ")
+    if activation.name == "sigmoid":
+        substituted = f"1 / (1 + e^{number(-z)})"
+    elif activation.name == "tanh":
+        substituted = f"tanh({number(z)})"
+    elif activation.name == "relu":
+        substituted = f"max({number(z)}, 0)"
+    elif activation.name == "leaky_relu":
+        if z > 0:
+            return f"{neuron} = {rule} = {number(a)} because z = {number(z)} > 0"
+        substituted = f"{activation.negative_slope:g}·{operand(z)}"
+    else:
+        return f"{neuron} = z = {number(a)}"
+    return f"{neuron} = {rule} = {substituted} = {number(a)}"
+
+
+def derivative_line(activation: Activation, z: float, a: float) -> tuple[str, str]:
+    """Return f'(z) for one neuron as a formula line with numbers, and its symbol (σ'(z), ...)."""
+    symbol, _, rule = activation.derivative_formula.partition(" = ")
+    derivative = float(activation.derivative(np.array([z]), np.array([a]))[0])
+    if activation.name == "sigmoid":
+        substituted = f"{number(a)}·(1 - {operand(a)})"
+    elif activation.name == "tanh":
+        substituted = f"1 - {operand(a)}²"
+    elif activation.name in ("relu", "leaky_relu"):
+        comparison = ">" if z > 0 else "≤"
+        return f"{symbol} = {number(derivative)} because z = {number(z)} {comparison} 0", symbol
+    else:
+        return f"{symbol} = 1", symbol
+    return f"{symbol} = {rule} = {substituted} = {number(derivative)}", symbol
+
+
