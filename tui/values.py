@@ -1,0 +1,110 @@
+"""The values panel: every neuron's value in the current iteration, one column per sample."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.reactive import reactive
+from textual.widget import Widget
+from textual.widgets import DataTable
+
+from tui.formatting import format_number
+from tui.tables import Column, Row, fill_table
+from tui.view import PanelView
+
+NOT_COMPUTED = "·"
+SELECTED_MARK = "▸"  # marks the selected row and the highlighted sample without colour
+NUMBER_WIDTH = 10
+
+
+class ValuesPanel(Widget):
+    """Inputs x, each layer's z and a = f(z), targets y and each sample's loss term.
+
+    Rows use the lecture's names. A layer without an activation has one row
+    per neuron (u1 = z = a); a layer with one has a row `z(u1)` for z and a
+    row `u1` for a = f(z). A batch gets one column per sample, headed with the
+    sample's number in the data set, and the highlighted sample's header
+    carries a `▸`. The selected quantity's row is marked the same way. Values
+    the current step has not reached yet show `·`.
+    """
+
+    DEFAULT_CSS = """
+    ValuesPanel {
+        height: 1fr;
+    }
+    ValuesPanel > DataTable {
+        height: 1fr;
+    }
+    """
+
+    view: reactive[PanelView | None] = reactive(None, always_update=True, init=False)
+    """The view the panel shows. Set it with `show`."""
+
+    def compose(self) -> ComposeResult:
+        yield DataTable(cursor_type="none", fixed_columns=1)
+
+    def show(self, view: PanelView) -> None:
+        """Redraw the panel from `view`."""
+        self.view = view
+
+    def on_mount(self) -> None:
+        if self.view is not None:
+            self._redraw(self.view)
+
+    def watch_view(self, view: PanelView | None) -> None:
+        if view is not None and self.is_mounted:
+            self._redraw(view)
+
+    def _redraw(self, view: PanelView) -> None:
+        table = self.query_one(DataTable)
+        fill_table(table, sample_columns(view), value_rows(view))
+
+
+def sample_columns(view: PanelView) -> list[Column]:
+    """Return the name column and one column per sample of the current batch."""
+    columns: list[Column] = [("name", Text(""))]
+    indices = view.snapshot.sample_indices
+    if len(indices) == 1:
+        return [*columns, ("sample0", Text("value"))]
+    for position, index in enumerate(indices):
+        highlighted = position == view.sample
+        label = f"{SELECTED_MARK if highlighted else ' '}s{index + 1}"
+        columns.append((f"sample{position}", Text(label, style="bold reverse" if highlighted else "")))
+    return columns
+
+
+def value_rows(view: PanelView) -> list[Row]:
+    """Return one row per input, neuron value, target and the loss terms, in that order."""
+    snapshot = view.snapshot
+    session = view.session
+    names = session.names
+    samples = len(snapshot.sample_indices)
+    rows: list[Row] = []
+
+    def add(key: str, label: str, values) -> None:
+        marked = SELECTED_MARK if key == view.selection else " "
+        cells = [_number(values[sample]) if values is not None else NOT_COMPUTED for sample in range(samples)]
+        rows.append((key, [Text(f"{marked}{label}"), *cells]))
+
+    for column, name in enumerate(names.inputs):
+        add(name, name, snapshot.inputs[:, column])
+
+    for layer, neurons in enumerate(names.neurons):
+        z = snapshot.z[layer]
+        a = snapshot.a[layer]
+        identity = session.activations[layer].is_identity
+        for unit, name in enumerate(neurons):
+            if not identity:
+                add(f"z({name})", f"z({name})", None if z is None else z[:, unit])
+            add(name, name, None if a is None else a[:, unit])
+
+    for column, name in enumerate(names.targets):
+        add(name, name, snapshot.targets[:, column])
+
+    # The loss terms add up to L, so with one sample the only term is L itself.
+    add("loss", "L" if samples == 1 else "L_i", snapshot.sample_losses)
+    return rows
+
+
+def _number(value) -> Text:
+    return Text(format_number(float(value), NUMBER_WIDTH), justify="right")
