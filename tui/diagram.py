@@ -73,7 +73,7 @@ class _Canvas:
         self.height = height
         self.chars = [[" "] * width for _ in range(height)]
         self.styles = [[Style()] * width for _ in range(height)]
-        self.taken = [[False] * width for _ in range(height)]  # text, not lines
+        self.has_text = [[False] * width for _ in range(height)]  # True where text was written, as opposed to lines
 
     def put_text(self, x: int, y: int, text: str, style: Style, reserve: bool = True) -> None:
         if not 0 <= y < self.height:
@@ -83,18 +83,18 @@ class _Canvas:
             if 0 <= column < self.width:
                 self.chars[y][column] = char
                 self.styles[y][column] = style
-                self.taken[y][column] = self.taken[y][column] or reserve
+                self.has_text[y][column] = self.has_text[y][column] or reserve
 
     def is_free(self, x: int, y: int, length: int) -> bool:
-        """True if `length` cells from (x, y) and one cell on each side hold no text."""
+        """True if `length` cells from (x, y) and one cell on each side contain no text."""
         if not 0 <= y < self.height or x < 0 or x + length > self.width:
             return False
-        return not any(self.taken[y][max(x - 1, 0) : x + length + 1])
+        return not any(self.has_text[y][max(x - 1, 0) : x + length + 1])
 
     def put_dot(self, dot_x: int, dot_y: int, style: Style) -> None:
-        """Set one braille dot; a cell that holds text keeps its text."""
+        """Set one braille dot; a cell that contains text keeps its text."""
         x, y = dot_x // 2, dot_y // 4
-        if not (0 <= x < self.width and 0 <= y < self.height) or self.taken[y][x]:
+        if not (0 <= x < self.width and 0 <= y < self.height) or self.has_text[y][x]:
             return
         char = self.chars[y][x]
         bits = ord(char) - 0x2800 if "\u2800" <= char <= "\u28ff" else 0
@@ -130,7 +130,7 @@ def _draw_connection(canvas: _Canvas, start: tuple[int, int], end: tuple[int, in
 
 @dataclass(frozen=True)
 class _Activity:
-    """Which column and gap the current step highlights, and in which direction."""
+    """The column and gap that the current step highlights, and the direction of flow."""
 
     column: int | None = None  # node column computed by this step
     gap: int | None = None  # gap g sits between columns g and g + 1
