@@ -40,46 +40,17 @@ from textual.widgets import Footer, Header, Static
 from core.engine import Session
 from core.scenario import Scenario
 from tui.actions import ACTIONS, make_bindings
+from tui.diagram import NetworkDiagram
+from tui.explanation import ExplanationPanel
+from tui.formatting import format_number
+from tui.gradients import GradientsPanel
 from tui.help import HelpScreen
+from tui.loss_panel import LossPanel
 from tui.picker import PickerScreen
+from tui.status import StatusLine
 from tui.training import TrainingScreen
+from tui.values import ValuesPanel
 from tui.view import PanelView
-
-# NOTE: placeholders until the panels are committed; removed before release.
-try:
-    from tui.diagram import NetworkDiagram
-except ImportError:  # pragma: no cover
-    NetworkDiagram = None
-try:
-    from tui.values import ValuesPanel
-except ImportError:  # pragma: no cover
-    ValuesPanel = None
-try:
-    from tui.gradients import GradientsPanel
-except ImportError:  # pragma: no cover
-    GradientsPanel = None
-try:
-    from tui.loss_panel import LossPanel
-except ImportError:  # pragma: no cover
-    LossPanel = None
-try:
-    from tui.explanation import ExplanationPanel
-except ImportError:  # pragma: no cover
-    ExplanationPanel = None
-try:
-    from tui.status import StatusLine
-except ImportError:  # pragma: no cover
-    StatusLine = None
-
-
-class _Placeholder(Static):
-    def show(self, view: PanelView) -> None:
-        self.update(f"{self.id}: iteration {view.snapshot.iteration} position {view.snapshot.position}")
-
-
-def _panel(cls: type | None, panel_id: str) -> Widget:
-    return cls(id=panel_id) if cls is not None else _Placeholder(id=panel_id)
-
 
 # Below this size the panels cannot all be shown; the app shows a notice instead.
 MIN_WIDTH = 80
@@ -131,6 +102,7 @@ class BackpropApp(App[None]):
         self.training_iterations = training_iterations
         self.session: Session | None = None
         self._main_screen: Screen | None = None
+        self._focus_before_notice: Widget | None = None
         self._reported_divergence: int | None = None
         self._saved_warning_filters: list | None = None
 
@@ -140,14 +112,15 @@ class BackpropApp(App[None]):
         yield Header()
         with Container(id="panels"):
             with Vertical(id="left-column"):
-                yield _panel(NetworkDiagram, "diagram")
-                yield _panel(ExplanationPanel, "explanation")
+                yield NetworkDiagram(id="diagram")
+                yield ExplanationPanel(id="explanation")
             with Vertical(id="right-column"):
-                yield _panel(ValuesPanel, "values")
-                yield _panel(GradientsPanel, "gradients")
-                yield _panel(LossPanel, "loss")
+                with Container(id="tables"):
+                    yield ValuesPanel(id="values")
+                    yield GradientsPanel(id="gradients")
+                yield LossPanel(id="loss")
         yield Static("", id="too-small")
-        yield _panel(StatusLine, "status")
+        yield StatusLine(id="status")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_load(self) -> None:
@@ -181,7 +154,8 @@ class BackpropApp(App[None]):
         self.title = scenario.title
         self._reported_divergence = None
         self._publish(sample=0, selection=None, show_gradient_check=False)
-        self.query_one("#gradients").focus()
+        # The diagram takes the focus first: it selects nothing until its cursor moves.
+        self.query_one(NetworkDiagram).focus()
 
     # Terminal size
 
@@ -190,6 +164,13 @@ class BackpropApp(App[None]):
 
     def _apply_size(self, width: int, height: int) -> None:
         too_small = width < MIN_WIDTH or height < MIN_HEIGHT
+        main = self._main_screen
+        if main is not None and too_small != self.has_class("-too-small"):
+            # Hidden widgets lose the focus; give it back when the panels return.
+            if too_small:
+                self._focus_before_notice = main.focused
+            elif self._focus_before_notice is not None and self._focus_before_notice.is_attached:
+                main.set_focus(self._focus_before_notice)
         self.set_class(too_small, "-too-small")
         self.set_class(width >= WIDE_WIDTH, "-wide")
         self.set_class(height >= TALL_HEIGHT, "-tall")
@@ -234,9 +215,10 @@ class BackpropApp(App[None]):
 
     def _describe(self, view: PanelView) -> str:
         session = view.session
-        text = f"iteration {view.snapshot.iteration + 1} · η = {session.learning_rate:g}"
+        # Iterations count from 0, as in the status line, the loss panel and the headless trace.
+        text = f"iteration {view.snapshot.iteration} · η = {format_number(session.learning_rate)}"
         if session.diverged_at is not None:
-            text += f" · diverged at iteration {session.diverged_at + 1}"
+            text += f" · diverged at iteration {session.diverged_at}"
         return text
 
     def _report_divergence(self) -> None:
@@ -244,7 +226,7 @@ class BackpropApp(App[None]):
         if diverged_at is not None and diverged_at != self._reported_divergence:
             self.notify(
                 "The loss is inf or NaN. Press b to step back, r to reset, or - to lower the learning rate.",
-                title=f"Diverged at iteration {diverged_at + 1}",
+                title=f"Diverged at iteration {diverged_at}",
                 severity="warning",
                 timeout=8,
             )
@@ -327,7 +309,7 @@ class BackpropApp(App[None]):
             self.notify(str(error), severity="error")
             return
         self._publish()
-        self.notify(f"Learning rate η = {rate:g} from the next update on.", timeout=3)
+        self.notify(f"Learning rate η = {format_number(rate)} from the next update on.", timeout=3)
 
     def action_previous_sample(self) -> None:
         self._move_sample(-1)
@@ -345,10 +327,23 @@ class BackpropApp(App[None]):
         self._publish(show_gradient_check=not self.view.show_gradient_check)
 
     def action_switch_focus(self) -> None:
-        gradients = self.query_one("#gradients")
-        diagram = self.query_one("#diagram")
-        target = diagram if gradients.has_focus_within else gradients
-        _focus_within(target)
+        gradients = self.query_one(GradientsPanel)
+        diagram = self.query_one(NetworkDiagram)
+        if gradients.has_focus_within:
+            diagram.focus()
+            self.select(diagram.cursor_name)
+        else:
+            _focus_within(gradients)
+            self.select(gradients.highlighted)
+
+    def on_network_diagram_node_selected(self, event: NetworkDiagram.NodeSelected) -> None:
+        if self.query_one(NetworkDiagram).has_focus:
+            self.select(event.name)
+
+    def on_gradients_panel_parameter_highlighted(self, event: GradientsPanel.ParameterHighlighted) -> None:
+        # The table also highlights a row when it is first filled; only a focused table is the user's choice.
+        if self.query_one(GradientsPanel).has_focus_within:
+            self.select(event.name)
 
     def action_clear_selection(self) -> None:
         if self.view.selection is not None:
