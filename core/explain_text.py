@@ -12,7 +12,11 @@ MAX_TERMS = 8  # longer sums show their first terms, "…", and their last term
 
 
 def number(value: float) -> str:
-    """Format a number compactly: 22 not 22.0, six significant digits otherwise."""
+    """Format a number compactly: 22, -0.333333, 1.5e-7, 2.3e12, nan.
+
+    Six significant digits, no ".0" on integers and no padding in exponents,
+    as tui.formatting.format_number writes numbers without a width.
+    """
     value = float(value)
     if math.isnan(value):
         return "nan"
@@ -20,9 +24,11 @@ def number(value: float) -> str:
         return "inf" if value > 0 else "-inf"
     if value == 0.0:
         return "0"
-    if value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return f"{value:.6g}"
+    text = f"{value:.6g}"
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        text = f"{mantissa}e{int(exponent)}"
+    return text
 
 
 def operand(value: float) -> str:

@@ -45,6 +45,8 @@ def test_number_six_significant_digits():
     assert number(-1 / 3) == "-0.333333"
     assert number(0.1 - 0.01 * 0.2) == "0.098"
     assert number(1e-20) == "1e-20"
+    assert number(1.5e-7) == "1.5e-7"
+    assert number(2.3e12) == "2.3e12"
 
 
 def test_number_non_finite():
@@ -317,6 +319,42 @@ def test_relu_value_and_slope():
     assert lines_of(session, "u1")[1] == "u1 = max(z, 0) = max(-1, 0) = 0"
     assert lines_of(session, "dL/dz(u1)")[0] == "f'(z) = 0 because z = -1 ≤ 0"
     assert lines_of(session, "dL/dz(u2)")[0] == "f'(z) = 1 because z = 3 > 0"
+
+
+TANH_LEAKY_TEXT = """
+title = "tanh and leaky relu"
+learning_rate = 0.1
+[data]
+inputs = [[1]]
+targets = [[0]]
+[[layers]]
+weights = [[0.5], [-2]]
+biases = [0, 0]
+activation = "tanh"
+[[layers]]
+weights = [[1, 1]]
+biases = [0]
+activation = "leaky_relu"
+negative_slope = 0.1
+"""
+
+
+def test_tanh_value_and_slope():
+    session = Session(parse_scenario(TANH_LEAKY_TEXT))
+    session.to_end_of_backward()
+
+    # tanh(0.5) = 0.46211716, tanh'(0.5) = 1 - 0.46211716² = 0.78644773.
+    assert lines_of(session, "u1")[1] == "u1 = tanh(z) = tanh(0.5) = 0.462117"
+    assert lines_of(session, "dL/dz(u1)")[0] == "tanh'(z) = 1 - tanh(z)² = 1 - 0.462117² = 0.786448"
+
+
+def test_leaky_relu_negative_side():
+    session = Session(parse_scenario(TANH_LEAKY_TEXT))
+    session.to_end_of_backward()
+
+    # z(ŷ) = tanh(0.5) + tanh(-2) = 0.46211716 - 0.96402758 = -0.50191042, ŷ = 0.1·z.
+    assert lines_of(session, "ŷ")[1] == "ŷ = z if z > 0, else 0.1·z = 0.1·(-0.50191) = -0.050191"
+    assert lines_of(session, "dL/dz(ŷ)")[0] == "f'(z) = 0.1 because z = -0.50191 ≤ 0"
 
 
 # The cross-entropy loss
