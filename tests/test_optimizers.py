@@ -52,7 +52,7 @@ def run_weight(session: Session, updates: int) -> float:
 # Plain gradient descent: w ← w - 0.1·2w = 0.8·w.
 SGD_WEIGHTS = [0.8, 0.64, 0.512]
 
-# Momentum μ = 0.9, PyTorch's form v ← μ·v + g, w ← w - η·v, v starting at 0:
+# Momentum μ = 0.9 in the form v ← μ·v + g, w ← w - η·v, with v starting at 0:
 #   1: g = 2,    v = 2,                   w = 1 - 0.2     = 0.8
 #   2: g = 1.6,  v = 0.9·2 + 1.6 = 3.4,   w = 0.8 - 0.34  = 0.46
 #   3: g = 0.92, v = 0.9·3.4 + 0.92 = 3.98, w = 0.46 - 0.398 = 0.062
@@ -176,7 +176,7 @@ def test_fixed_parameters_never_change(optimizer):
     snapshot = session.current
     np.testing.assert_array_equal(snapshot.weights[0], scenario.layers[0].weights)
     np.testing.assert_array_equal(snapshot.biases[1], scenario.layers[1].biases)
-    # The trainable parts did move, and their gradients were not zero.
+    # The trainable parts did move.
     assert not np.array_equal(snapshot.biases[0], scenario.layers[0].biases)
     assert not np.array_equal(snapshot.weights[1], scenario.layers[1].weights)
 

@@ -1,4 +1,4 @@
-"""Bundled scenarios: they load, their gradients match finite differences, and they teach what they say.
+"""Bundled scenarios: they load, their gradients match finite differences, and their descriptions hold.
 
 The finite differences use a forward pass written here from the formulas,
 independent of core.network, so a shared mistake cannot hide.
