@@ -296,11 +296,25 @@ async def test_loss_shows_current_loss() -> None:
         session.to_end_of_forward()
         panel.show(view_of(session))
         await pilot.pause()
-        iteration_line, loss_line, scale_line = plain(panel.query_one("#loss-now", Static)).splitlines()
+        iteration_line, loss_line = plain(panel.query_one("#loss-now", Static)).splitlines()
         assert iteration_line == "iteration 2"
         assert float(loss_line.removeprefix("L = ")) == pytest.approx(37.866, abs=5e-4)
-        assert scale_line == "log10 scale"
         assert len(panel.query_one(Sparkline).data) == 3
+
+
+async def test_loss_toggles_log_scale() -> None:
+    session = lecture_session("example3")
+    session.run(2)
+    panel = LossPanel()
+    async with PanelApp(panel).run_test() as pilot:
+        panel.show(view_of(session))
+        await pilot.pause()
+        # log10 of the first two losses, 130 and 69.345 (lecture, example 3).
+        assert panel.query_one(Sparkline).data == pytest.approx([2.11394, 1.84101], abs=1e-5)
+
+        panel.action_toggle_log_scale()
+        await pilot.pause()
+        assert panel.query_one(Sparkline).data == pytest.approx([130, 69.345], abs=1e-3)
 
 
 async def test_loss_diverged_run() -> None:

@@ -26,7 +26,8 @@ class LossPanel(Widget):
     of iterations when there are more iterations than columns. With
     `log_scale` on it draws log10 of the loss, so a loss falling from 130 to
     1e-20 stays visible. Losses that are inf or NaN are drawn as full bars and
-    the text names the iteration where the run diverged.
+    the text names the iteration where the run diverged. The scale shows
+    only in the sparkline's tooltip, to keep the panel short.
     """
 
     DEFAULT_CSS = """
@@ -38,7 +39,7 @@ class LossPanel(Widget):
     }
     LossPanel Sparkline {
         width: 1fr;
-        height: 3;
+        height: 2;
         margin-right: 1;
     }
     LossPanel #loss-now {
@@ -91,23 +92,24 @@ class LossPanel(Widget):
         # The panel's width bounds the sparkline's, whose own layout may not be
         # settled yet. Sparkline reduces any excess points by the same bucket maximum.
         buckets = self.content_region.width or DEFAULT_BUCKETS
-        self.query_one(Sparkline).data = sparkline_series(history, buckets, self.log_scale)
+        sparkline = self.query_one(Sparkline)
+        sparkline.data = sparkline_series(history, buckets, self.log_scale)
+        sparkline.tooltip = f"{'log10 of the loss' if self.log_scale else 'loss'} per iteration"
 
         self.query_one("#loss-formula", Static).update(Content(loss.formula))
         self.query_one("#loss-now", Static).update(
-            current_text(view.snapshot.iteration, view.snapshot.loss, diverged_at, self.log_scale)
+            current_text(view.snapshot.iteration, view.snapshot.loss, diverged_at)
         )
         self.query_one("#loss-convention", Static).update(Content(loss.convention))
 
 
-def current_text(iteration: int, loss: float | None, diverged_at: int | None, log_scale: bool) -> Content:
-    """Return the lines beside the sparkline: iteration, loss, and divergence or scale."""
+def current_text(iteration: int, loss: float | None, diverged_at: int | None) -> Content:
+    """Return the lines beside the sparkline: the iteration, the loss, and where the run diverged."""
     loss_text = "L = ·" if loss is None else f"L = {format_number(loss)}"
+    parts: list[str | tuple[str, str]] = [f"iteration {iteration}\n", loss_text]
     if diverged_at is not None:
-        last_line = (f"diverged at iteration {diverged_at}", "bold")
-    else:
-        last_line = "log10 scale" if log_scale else "linear scale"
-    return Content.assemble(f"iteration {iteration}\n", loss_text, "\n", last_line)
+        parts += ["\n", (f"diverged at iteration {diverged_at}", "bold")]
+    return Content.assemble(*parts)
 
 
 def sparkline_series(history: Sequence[float], buckets: int, log_scale: bool) -> list[float]:
