@@ -52,6 +52,7 @@ OPTIMIZER_SETTINGS = {"sgd": (), "momentum": ("momentum",), "adam": ("beta1", "b
 NAMES_KEYS = ("inputs",)
 INIT_NAMES = ("random",)
 FIXED_NAMES = ("weights", "biases")
+WEIGHT_ROWS = "one row per neuron, one weight per input"
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -316,7 +317,9 @@ class _Validator:
             self.number(item, f"{key}{separator}{position} {index + 1}") for index, item in enumerate(value)
         ]
 
-    def matrix(self, value: Any, key: str, row_meaning: str, max_rows: int, max_columns: int) -> list[list[float]]:
+    def matrix(
+        self, value: Any, key: str, row_meaning: str, max_rows: int, max_columns: int
+    ) -> list[list[float]]:
         """Validate a list of rows of numbers, all of the same length."""
         if not isinstance(value, list):
             raise self.fail(key, f"a list of rows ({row_meaning})", _describe(value))
@@ -363,7 +366,8 @@ class _Validator:
         if loss_name == "cross_entropy":
             self.check_class_targets(targets)
 
-        layer_tables = self.layer_tables(self.require(document, "layers", "", "at least one [[layers]] table"))
+        layers_value = self.require(document, "layers", "", "at least one [[layers]] table")
+        layer_tables = self.layer_tables(layers_value)
         widths = self.layer_widths(layer_tables, len(inputs[0]), len(targets[0]))
         self.check_network_size(widths, batch_size or len(inputs))
         layers = self.layers(layer_tables, widths, seed)
@@ -407,7 +411,8 @@ class _Validator:
             if key in table:
                 values[key] = self.number(table[key], f"optimizer.{key}")
                 if not 0.0 <= values[key] < 1.0:
-                    raise self.fail(f"optimizer.{key}", "a number from 0 up to but not including 1", repr(table[key]))
+                    expected = "a number from 0 up to but not including 1"
+                    raise self.fail(f"optimizer.{key}", expected, repr(table[key]))
         if "epsilon" in table:
             values["epsilon"] = self.positive_number(table["epsilon"], "optimizer.epsilon")
         return OptimizerSpec(name=name, **values)
@@ -489,7 +494,7 @@ class _Validator:
             rows = self.require(table, "weights", prefix, "a list of rows, or units with init = \"random\"")
             if not isinstance(rows, list) or not rows or not isinstance(rows[0], list):
                 # Let the full check name the problem.
-                self.matrix(rows, f"{prefix}.weights", "one row per neuron, one weight per input", MAX_UNITS, MAX_UNITS)
+                self.matrix(rows, f"{prefix}.weights", WEIGHT_ROWS, MAX_UNITS, MAX_UNITS)
             if len(rows) > MAX_UNITS:
                 raise self.fail(f"{prefix}.weights", f"at most {MAX_UNITS} rows (neurons)", f"{len(rows):,}")
             widths.append(len(rows))
@@ -551,17 +556,19 @@ class _Validator:
         prefix = f"layers[{index + 1}]"
         inputs, units = widths[index], widths[index + 1]
         if "weights" not in table:
-            init = self.choice(self.require(table, "init", prefix, 'init = "random" with units'), f"{prefix}.init", INIT_NAMES)
+            init_value = self.require(table, "init", prefix, 'init = "random" with units')
+            init = self.choice(init_value, f"{prefix}.init", INIT_NAMES)
             if "biases" in table:
                 raise self.fail(f"{prefix}.biases", f"no biases with init = {init!r}", "biases")
             # Glorot-uniform weights keep the scale of z near 1 for any width; biases start at 0.
             limit = math.sqrt(6.0 / (inputs + units))
             return rng.uniform(-limit, limit, size=(units, inputs)), np.zeros(units)
         if "init" in table:
-            raise self.fail(f"{prefix}.init", "no init when weights are given", f"init = {_shorten(repr(table['init']))}")
+            found = f"init = {_shorten(repr(table['init']))}"
+            raise self.fail(f"{prefix}.init", "no init when weights are given", found)
 
         key = f"{prefix}.weights"
-        rows = self.matrix(table["weights"], key, "one row per neuron, one weight per input", MAX_UNITS, MAX_UNITS)
+        rows = self.matrix(table["weights"], key, WEIGHT_ROWS, MAX_UNITS, MAX_UNITS)
         if len(rows[0]) != inputs:
             self.fail_weight_columns(tables, index, rows, widths)
         biases = self.vector(
@@ -597,7 +604,9 @@ class _Validator:
             return make_activation(name)
         if name != "leaky_relu":
             raise self.fail(
-                f"{prefix}.negative_slope", 'negative_slope only with activation = "leaky_relu"', f"activation = {name!r}"
+                f"{prefix}.negative_slope",
+                'negative_slope only with activation = "leaky_relu"',
+                f"activation = {name!r}",
             )
         slope = self.number(table["negative_slope"], f"{prefix}.negative_slope")
         if not 0.0 < slope < 1.0:
@@ -608,4 +617,6 @@ class _Validator:
         value = table.get("fixed", [])
         if not isinstance(value, list):
             raise self.fail(f"{prefix}.fixed", 'a list such as ["weights"] or ["biases"]', _describe(value))
-        return {self.choice(item, f"{prefix}.fixed item {index + 1}", FIXED_NAMES) for index, item in enumerate(value)}
+        return {
+            self.choice(item, f"{prefix}.fixed item {index + 1}", FIXED_NAMES) for index, item in enumerate(value)
+        }
