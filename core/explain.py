@@ -13,6 +13,7 @@ the activation and `u1 = f(z)` the value after it.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 from core import gradcheck
@@ -72,29 +73,40 @@ class Quantity:
 # Names
 
 
+_CATALOGUES: weakref.WeakKeyDictionary[Session, dict[str, Quantity]] = weakref.WeakKeyDictionary()
+
+
 def _catalogue(session: Session) -> dict[str, Quantity]:
     """Map every explainable name of the session's network to its quantity, in display order."""
+    # A session's names and activations never change, so its catalogue is built once.
+    catalogue = _CATALOGUES.get(session)
+    if catalogue is None:
+        catalogue = _CATALOGUES[session] = _build_catalogue(session)
+    return catalogue
+
+
+def _build_catalogue(session: Session) -> dict[str, Quantity]:
     names = session.names
     layer_count = len(session.scenario.layers)
     catalogue: dict[str, Quantity] = {}
     for column, name in enumerate(names.inputs):
         catalogue[name] = Quantity("input", row=column)
     for layer in range(layer_count):
-        activated = not session.activations[layer].is_identity
         for row, neuron in enumerate(names.neurons[layer]):
-            if activated:
-                catalogue[f"z({neuron})"] = Quantity("pre_activation", layer, row)
             catalogue[neuron] = Quantity("value", layer, row)
+        if not session.activations[layer].is_identity:
+            for row, neuron in enumerate(names.neurons[layer]):
+                catalogue[f"z({neuron})"] = Quantity("pre_activation", layer, row)
     for column, name in enumerate(names.targets):
         catalogue[name] = Quantity("target", row=column)
     catalogue["loss"] = Quantity("loss")
     for name, reference in names.parameters.items():
         catalogue[name] = Quantity("parameter", reference.layer, reference.row, reference)
     for layer in range(layer_count - 1, -1, -1):
-        activated = not session.activations[layer].is_identity
         for row, neuron in enumerate(names.neurons[layer]):
             catalogue[f"dL/d{neuron}"] = Quantity("gradient_value", layer, row)
-            if activated:
+        if not session.activations[layer].is_identity:
+            for row, neuron in enumerate(names.neurons[layer]):
                 catalogue[f"dL/dz({neuron})"] = Quantity("gradient_pre_activation", layer, row)
     for name, reference in names.parameters.items():
         catalogue[f"dL/d{name}"] = Quantity("gradient_parameter", reference.layer, reference.row, reference)
@@ -303,11 +315,15 @@ def _update_step_lines(cursor: Cursor) -> list[str]:
     spec = cursor.scenario.optimizer
     lines = [f"{spec.formula}, η = {number(update.learning_rate)}"]
     fixed: list[str] = []
+    trainable = 0
     for name, reference in cursor.names.parameters.items():
         layer_spec = cursor.scenario.layers[reference.layer]
         if (layer_spec.fixed_weights if reference.kind == "weights" else layer_spec.fixed_biases):
             fixed.append(name)
             continue
+        trainable += 1
+        if trainable > STEP_LINES:
+            continue  # counted for the closing line, not written
         old_arrays = update.weights if reference.kind == "weights" else update.biases
         new_arrays = snapshot.weights if reference.kind == "weights" else snapshot.biases
         old = parameter_value(old_arrays, reference)
@@ -322,5 +338,9 @@ def _update_step_lines(cursor: Cursor) -> list[str]:
             lines.append(f"{name}: {number(old)} → {number(new)}")
     if fixed:
         lines.insert(1, f"fixed, unchanged: {compress_names(fixed)}")
+    if trainable > STEP_LINES:
+        lines = lines[: STEP_LINES - 1]
+        remaining = trainable - (len(lines) - (2 if fixed else 1))
+        lines.append(f"… and {remaining} more parameters: select one to see its update")
     return lines
 

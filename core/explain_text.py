@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 
@@ -45,36 +46,33 @@ def join_terms(terms: list[str], separator: str = " + ") -> str:
     return f"{head}{separator}…{separator}{terms[-1]}"
 
 
-def compress_names(names: list[str]) -> str:
-    """Write runs of numbered names as ranges: x1..x3, w1..w12."""
-    parts: list[str] = []
-    run: list[str] = []
+_NUMBERED = re.compile(r"^(.*?\D)(\d+)(\)?)$")  # "w12" and "z(u12)": stem, number, closing bracket
 
-    def split(name: str) -> tuple[str, int] | None:
-        stem = name.rstrip("0123456789")
-        return (stem, int(name[len(stem):])) if stem != name and stem else None
+
+def compress_names(names: list[str]) -> str:
+    """Write runs of consecutively numbered names as ranges: x1..x3, w1..w12, z(u1)..z(u4)."""
+    parts: list[str] = []
+    run: list[tuple[str, str, int]] = []  # (name, stem and bracket, number)
 
     def flush() -> None:
         if len(run) > 2:
-            parts.append(f"{run[0]}..{run[-1]}")
+            parts.append(f"{run[0][0]}..{run[-1][0]}")
         else:
-            parts.extend(run)
+            parts.extend(name for name, _, _ in run)
         run.clear()
 
     for name in names:
-        current = split(name)
-        previous = split(run[-1]) if run else None
-        if current and previous and current[0] == previous[0] and current[1] == previous[1] + 1:
-            run.append(name)
-            continue
-        flush()
-        if current:
-            run.append(name)
-        else:
+        match = _NUMBERED.match(name)
+        if match is None:
+            flush()
             parts.append(name)
+            continue
+        key, count = match.group(1) + match.group(3), int(match.group(2))
+        if not run or run[-1][1] != key or run[-1][2] + 1 != count:
+            flush()
+        run.append((name, key, count))
     flush()
     return ", ".join(parts)
-
 
 
 def activation_line(neuron: str, activation: Activation, z: float, a: float) -> str:

@@ -66,6 +66,11 @@ def test_compress_names_ranges():
     )
 
 
+def test_compress_names_brackets_and_gaps():
+    names = ["z(u1)", "z(u2)", "z(u3)", "ŷ", "w1", "w2", "w4", "w5", "w6", "dL/dz(u1)", "dL/dz(u2)"]
+    assert compress_names(names) == "z(u1)..z(u3), ŷ, w1, w2, w4..w6, dL/dz(u1), dL/dz(u2)"
+
+
 # Example 1: one sample, no hidden layer
 
 
@@ -468,6 +473,32 @@ def test_step_update_example1():
     session.to_end_of_iteration()
 
     assert "w1 ← 0.1 - 0.01 · 0.2 = 0.098" in explain_step(session).lines
+
+
+WIDE_TEXT = """
+title = "wide"
+learning_rate = 0.1
+[data]
+inputs = [[1, 2]]
+targets = [[1]]
+[[layers]]
+units = 12
+init = "random"
+activation = "sigmoid"
+[[layers]]
+units = 1
+init = "random"
+"""
+
+
+def test_step_update_counts_remaining_parameters():
+    session = Session(parse_scenario(WIDE_TEXT))
+    session.to_end_of_iteration()
+
+    # 12·2 + 12 weights and 12 + 1 biases: 49 parameters, 6 of them listed.
+    lines = explain_step(session).lines
+    assert len(lines) == 8
+    assert lines[-1] == "… and 43 more parameters: select one to see its update"
 
 
 def test_step_lines_are_bounded():
