@@ -65,6 +65,7 @@ def load_scenario(path: str | Path) -> Scenario:
 
 def parse_scenario(text: str, source: str = "<scenario>", path: Path | None = None) -> Scenario:
     """Validate scenario TOML text; `source` names it in error messages."""
+    text = text.removeprefix("\ufeff")
     _check_text(text, source)
     document = _parse_toml(text, source)
     if not document:
@@ -180,7 +181,7 @@ def _toml_error(source: str, error: tomllib.TOMLDecodeError) -> ScenarioError:
 
 
 def _describe(value: Any) -> str:
-    """Describe a TOML value for an error message, in at most about 40 characters."""
+    """Describe a TOML value for an error message in a few words, long strings cut short."""
     if isinstance(value, bool):
         return f"the boolean {str(value).lower()}"
     if isinstance(value, str):
@@ -493,17 +494,17 @@ class _Validator:
                 continue
             rows = self.require(table, "weights", prefix, "a list of rows, or units with init = \"random\"")
             if not isinstance(rows, list) or not rows or not isinstance(rows[0], list):
-                # Let the full check name the problem.
+                # The full matrix check raises with the precise problem.
                 self.matrix(rows, f"{prefix}.weights", WEIGHT_ROWS, MAX_UNITS, MAX_UNITS)
             if len(rows) > MAX_UNITS:
                 raise self.fail(f"{prefix}.weights", f"at most {MAX_UNITS} rows (neurons)", f"{len(rows):,}")
             widths.append(len(rows))
 
         if widths[-1] != output_width:
-            self.fail_output_width(tables[-1], len(tables), widths[-2], widths[-1], output_width)
+            self.reject_output_width(tables[-1], len(tables), widths[-2], widths[-1], output_width)
         return widths
 
-    def fail_output_width(self, table: dict, number: int, inputs: int, units: int, outputs: int) -> None:
+    def reject_output_width(self, table: dict, number: int, inputs: int, units: int, outputs: int) -> None:
         prefix = f"layers[{number}]"
         if "units" in table:
             raise self.fail(
@@ -559,7 +560,7 @@ class _Validator:
             init_value = self.require(table, "init", prefix, 'init = "random" with units')
             init = self.choice(init_value, f"{prefix}.init", INIT_NAMES)
             if "biases" in table:
-                raise self.fail(f"{prefix}.biases", f"no biases with init = {init!r}", "biases")
+                raise self.fail(f"{prefix}.biases", f"no biases with init = {init!r}, which starts them at 0", "biases")
             # Glorot-uniform weights keep the scale of z near 1 for any width; biases start at 0.
             limit = math.sqrt(6.0 / (inputs + units))
             return rng.uniform(-limit, limit, size=(units, inputs)), np.zeros(units)
@@ -570,7 +571,8 @@ class _Validator:
         key = f"{prefix}.weights"
         rows = self.matrix(table["weights"], key, WEIGHT_ROWS, MAX_UNITS, MAX_UNITS)
         if len(rows[0]) != inputs:
-            self.fail_weight_columns(tables, index, rows, widths)
+            self.reject_weight_columns(tables, index, rows, widths)
+        # NOTE: a square matrix typed transposed has the expected shape, so it loads unnoticed.
         biases = self.vector(
             self.require(table, "biases", prefix, f"{_count(units, 'bias')}, one per neuron"), f"{prefix}.biases"
         )
@@ -580,7 +582,7 @@ class _Validator:
             )
         return np.array(rows, dtype=np.float64), np.array(biases, dtype=np.float64)
 
-    def fail_weight_columns(self, tables: list[dict], index: int, rows: list, widths: list[int]) -> None:
+    def reject_weight_columns(self, tables: list[dict], index: int, rows: list, widths: list[int]) -> None:
         """Raise for weights whose rows do not have one weight per input, naming the expected shape."""
         inputs = widths[index]
         units = len(rows)
