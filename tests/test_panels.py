@@ -141,6 +141,18 @@ async def test_values_shows_activation_rows() -> None:
         assert number(panel, "u2", "sample0") == 3
 
 
+async def test_values_minibatch_names_sample() -> None:
+    session = lecture_session("example2-minibatch")
+    panel = ValuesPanel()
+    async with PanelApp(panel).run_test() as pilot:
+        panel.show(view_of(session))
+        await pilot.pause()
+        # A batch of one sample out of three is headed with that sample's number.
+        index = int(session.current.sample_indices[0])
+        assert column_labels(panel)[1:] == [f"▸s{index + 1}"]
+        assert number(panel, "x1", "sample0") == session.scenario.inputs[index, 0]
+
+
 # Gradients panel
 
 

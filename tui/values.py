@@ -21,11 +21,12 @@ class ValuesPanel(Widget):
     """Inputs x, each layer's z and a = f(z), targets y and each sample's loss term.
 
     Rows use the lecture's names. A layer without an activation has one row
-    per neuron (u1 = z = a); a layer with one has a row `z(u1)` for z and a
-    row `u1` for a = f(z). A batch gets one column per sample, headed with the
-    sample's number in the data set, and the highlighted sample's header
-    carries a `▸`. The selected quantity's row is marked the same way. Values
-    the current step has not reached yet show `·`.
+    per neuron (u1 = z = a). A layer with one has a row `z(u1)` for z and a
+    row `u1` for a = f(z). Each sample of the batch gets a column headed with
+    its number in the data set, and the highlighted sample's header carries a
+    `▸`. A scenario with a single sample has one column, `value`. The
+    selected quantity's row is marked with a `▸` too. Values the current
+    step has not reached yet show `·`.
     """
 
     DEFAULT_CSS = """
@@ -64,7 +65,7 @@ def sample_columns(view: PanelView) -> list[Column]:
     """Return the name column and one column per sample of the current batch."""
     columns: list[Column] = [("name", Text(""))]
     indices = view.snapshot.sample_indices
-    if len(indices) == 1:
+    if view.session.scenario.samples == 1:
         return [*columns, ("sample0", Text("value"))]
     for position, index in enumerate(indices):
         highlighted = position == view.sample
