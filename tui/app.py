@@ -105,6 +105,7 @@ class BackpropApp(App[None]):
         self._focus_before_notice: Widget | None = None
         self._reported_divergence: int | None = None
         self._saved_warning_filters: list | None = None
+        self._hangup_handler_installed = False
 
     # Building the screen
 
@@ -144,6 +145,8 @@ class BackpropApp(App[None]):
     def on_unmount(self) -> None:
         if self._saved_warning_filters is not None:
             warnings.filters[:] = self._saved_warning_filters
+        if self._hangup_handler_installed:
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
 
     def open_scenario(self, scenario: Scenario | None) -> None:
         """Start a session on `scenario` and show its first state."""
@@ -187,7 +190,8 @@ class BackpropApp(App[None]):
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.exit)
         except (NotImplementedError, RuntimeError, ValueError):
             # NOTE: outside the main thread (some test runners) SIGHUP keeps its default action.
-            pass
+            return
+        self._hangup_handler_installed = True
 
     # State
 
@@ -216,7 +220,7 @@ class BackpropApp(App[None]):
     def _describe(self, view: PanelView) -> str:
         session = view.session
         # Iterations count from 0, as in the status line, the loss panel and the headless trace.
-        text = f"iteration {view.snapshot.iteration} · η = {format_number(session.learning_rate)}"
+        text = f"η = {format_number(session.learning_rate)}"
         if session.diverged_at is not None:
             text += f" · diverged at iteration {session.diverged_at}"
         return text
@@ -233,11 +237,10 @@ class BackpropApp(App[None]):
         self._reported_divergence = diverged_at
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # False also hides the binding from the Footer, as on the picker before a scenario is open.
         if action not in SESSION_ACTIONS:
             return True
-        if self.session is None:
-            return None  # hidden: no scenario is open yet
-        return self.screen is self._main_screen
+        return self.session is not None and self.screen is self._main_screen
 
     # Command palette
 
@@ -245,7 +248,7 @@ class BackpropApp(App[None]):
         for action in ACTIONS:
             if action.name in ("open_palette", "quit"):
                 continue
-            if self.check_action(action.name, ()) is not True and screen is not self._main_screen:
+            if action.name in SESSION_ACTIONS and (self.session is None or screen is not self._main_screen):
                 continue
             yield SystemCommand(f"{action.description} ({action.key_display})", action.help, partial(self.run_action, action.name))
         yield from super().get_system_commands(screen)
@@ -308,8 +311,8 @@ class BackpropApp(App[None]):
         except ValueError as error:
             self.notify(str(error), severity="error")
             return
+        # The header and the status line show the new rate; a toast per key press would pile up.
         self._publish()
-        self.notify(f"Learning rate η = {format_number(rate)} from the next update on.", timeout=3)
 
     def action_previous_sample(self) -> None:
         self._move_sample(-1)

@@ -50,12 +50,13 @@ PANELS: tuple[tuple[str, str], ...] = (
 
 
 def key_table() -> Table:
-    """Return a two-column table of every registry action: its keys and what it does."""
+    """Return a table of every registry action: its keys, its short name and what it does."""
     table = Table.grid(padding=(0, 2))
+    table.add_column(no_wrap=True, style="bold")
     table.add_column(no_wrap=True, style="bold")
     table.add_column(ratio=1)
     for action in ACTIONS:
-        table.add_row(action.key_display, Text.assemble((action.description, "bold"), "  ", action.help))
+        table.add_row(action.key_display, action.description, action.help)
     return table
 
 
