@@ -36,13 +36,13 @@ from tui.values import ValuesPanel
 MAX_PAUSES = 200  # bound on waiting for a condition; each pause yields to the app once
 
 
-async def wait_until(pilot: Pilot, condition, what: str) -> None:
+async def wait_until(pilot: Pilot, condition, description: str) -> None:
     """Pause until `condition()` holds, failing after MAX_PAUSES pauses."""
     for _ in range(MAX_PAUSES):
         if condition():
             return
         await pilot.pause()
-    raise AssertionError(f"timed out waiting until {what}")
+    raise AssertionError(f"timed out waiting until {description}")
 
 
 def plain(renderable: object) -> str:
@@ -98,6 +98,7 @@ def all_panel_texts(app: BackpropApp) -> dict[str, str]:
 
 
 async def press(pilot: Pilot, *keys: str) -> None:
+    """Press `keys` one after another, then let the app process them."""
     await pilot.press(*keys)
     await pilot.pause()
 
@@ -243,7 +244,8 @@ async def test_panels_visible_at_size(make_app, size):
         screen = app.screen.region
         for panel_id in ("diagram", "values", "gradients", "loss", "explanation", "status"):
             region = app.query_one(f"#{panel_id}").region
-            assert region.width > 0 and region.height > 0, panel_id
+            assert region.width > 0, panel_id
+            assert region.height > 0, panel_id
             assert screen.contains_region(region), panel_id
         assert not app.query_one("#too-small").display
         assert "Terminal too small" not in screen_text(app)
@@ -389,6 +391,13 @@ async def test_tab_and_arrows_select_and_escape_clears(make_app):
         assert "w2" in panel_text(app.query_one(ExplanationPanel))
 
         await press(pilot, "tab")
+        assert app.query_one(ValuesPanel).has_focus_within
+        assert app.view.selection == "w2"  # the values table keeps the selection
+        await press(pilot, "tab")
+        assert app.query_one(ExplanationPanel).has_focus
+        assert app.view.selection == "w2"
+
+        await press(pilot, "tab")
         assert app.query_one(NetworkDiagram).has_focus
         await press(pilot, "right")
         assert app.view.selection is not None
@@ -407,9 +416,11 @@ async def test_help_lists_every_action(make_app):
         await press(pilot, "question_mark")
         assert isinstance(app.screen, HelpScreen)
         text = panel_text(app.screen.query_one("#help-body"))
+        words = " ".join(text.split())  # the table wraps long help over several lines
         for action in ACTIONS:
             assert action.key_display in text, action.name
             assert action.description in text, action.name
+            assert " ".join(action.help.split()) in words, action.name
         for panel in ("Network", "Values", "Gradients", "Loss", "Explanation", "Status line"):
             assert panel in text
 

@@ -1,4 +1,4 @@
-"""Snapshot tests of the main screens of example 3 at 80×24, the minimum size.
+"""Snapshot tests of the main screens: example 3 at 80×24 (the minimum size), the picker and one wide layout.
 
 Regenerate the baselines with `pytest tests/test_snapshots.py --snapshot-update`
 and review the SVG files in tests/__snapshots__ before committing them.

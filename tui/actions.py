@@ -86,10 +86,11 @@ ACTIONS: tuple[AppAction, ...] = (
         in_footer=False,
     ),
     AppAction(
-        "tab", "switch_focus", "tab", "Switch focus",
-        "Move the keyboard focus between the gradients table and the network diagram. "
-        "The arrow keys then choose a parameter or a neuron, and the explanation panel "
-        "shows how it is computed.",
+        "tab", "switch_focus", "tab", "Next panel",
+        "Move the keyboard focus in turn to the network diagram, the gradients table, the "
+        "values table and the explanation. In the diagram or the gradients table the arrow "
+        "keys choose a neuron or a parameter, and the explanation panel shows how it is "
+        "computed. In the values table and the explanation they scroll.",
         in_footer=False,
         priority=True,
     ),

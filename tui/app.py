@@ -10,7 +10,7 @@
 | + / - | Double / halve the learning rate |
 | [ / ] | Previous / next sample of the batch |
 | c | Finite-difference gradient check |
-| tab | Focus the gradients table or the diagram |
+| tab | Focus the diagram, the gradients, the values or the explanation in turn |
 | escape | Clear the selection |
 | p | Command palette |
 | ? | Help |
@@ -56,7 +56,7 @@ from tui.view import PanelView
 MIN_WIDTH = 80
 MIN_HEIGHT = 24
 
-# From this size on the layout spreads out: the diagram gets its own column, and rows grow.
+# From these sizes on the layout spreads out: the two tables sit side by side, and panels get full borders and more rows.
 WIDE_WIDTH = 120
 TALL_HEIGHT = 36
 
@@ -64,6 +64,7 @@ TRAINING_ITERATIONS = 1_000
 LEARNING_RATE_FACTOR = 2.0
 
 PANEL_IDS = ("diagram", "values", "gradients", "loss", "explanation", "status")
+FOCUS_CYCLE = (NetworkDiagram, GradientsPanel, ValuesPanel, ExplanationPanel)  # the order tab moves in
 
 # Actions that read or move the session: only on the main screen, with a scenario open.
 SESSION_ACTIONS = frozenset(
@@ -94,7 +95,7 @@ class BackpropApp(App[None]):
     BINDINGS = make_bindings()
 
     view: var[PanelView | None] = var(None, init=False)
-    """What the panels show: a new PanelView after every action; compared by identity."""
+    """The state every panel shows, rebuilt after each action and compared by identity."""
 
     def __init__(self, scenario: Scenario | None = None, training_iterations: int = TRAINING_ITERATIONS) -> None:
         super().__init__()
@@ -330,14 +331,16 @@ class BackpropApp(App[None]):
         self._publish(show_gradient_check=not self.view.show_gradient_check)
 
     def action_switch_focus(self) -> None:
-        gradients = self.query_one(GradientsPanel)
-        diagram = self.query_one(NetworkDiagram)
-        if gradients.has_focus_within:
-            diagram.focus()
-            self.select(diagram.cursor_name)
-        else:
-            _focus_within(gradients)
-            self.select(gradients.highlighted)
+        # Focusing the diagram or the gradients table selects what its cursor is on. The
+        # values table and the explanation keep the selection, and the arrow keys scroll them.
+        cycle = [self.query_one(panel_type) for panel_type in FOCUS_CYCLE]
+        current = next((index for index, panel in enumerate(cycle) if panel.has_focus_within), -1)
+        target = cycle[(current + 1) % len(cycle)]
+        _focus_within(target)
+        if isinstance(target, NetworkDiagram):
+            self.select(target.cursor_name)
+        elif isinstance(target, GradientsPanel):
+            self.select(target.highlighted)
 
     def on_network_diagram_node_selected(self, event: NetworkDiagram.NodeSelected) -> None:
         if self.query_one(NetworkDiagram).has_focus:

@@ -21,8 +21,9 @@ PANELS: tuple[tuple[str, str], ...] = (
     ),
     (
         "Values",
-        "The highlighted sample's inputs, the values of each layer as they are computed, the "
-        "targets y and the sample's share of the loss.",
+        "Inputs x, the values of each layer as they are computed, the targets y and each "
+        "sample's share of the loss, one column per sample. With the focus here, the arrow "
+        "keys scroll it.",
     ),
     (
         "Gradients",
@@ -39,7 +40,8 @@ PANELS: tuple[tuple[str, str], ...] = (
     (
         "Explanation",
         "What the current step computes, as a formula with the numbers filled in. With a "
-        "selection, how the selected quantity is computed instead.",
+        "selection, how the selected quantity is computed instead. With the focus here, the "
+        "arrow keys scroll it.",
     ),
     (
         "Status line",
