@@ -56,7 +56,8 @@ from tui.view import PanelView
 MIN_WIDTH = 80
 MIN_HEIGHT = 24
 
-# From these sizes on the layout spreads out: the two tables sit side by side, and panels get full borders and more rows.
+# From these sizes on the layout spreads out: the two tables sit side by side (-wide),
+# and panels get full borders and more rows (-tall).
 WIDE_WIDTH = 120
 TALL_HEIGHT = 36
 
