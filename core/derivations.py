@@ -452,7 +452,7 @@ def parameter_value(arrays, reference: ParameterRef) -> float:
 
 
 def parameter_lines(cursor: Cursor, reference: ParameterRef) -> list[str]:
-    """Explain a weight or bias: its role, and its update once the gradient is known."""
+    """Explain a weight or bias: its role, its gradient and its update, as far as they are known."""
     snapshot = cursor.snapshot
     name = reference.name
     layer = reference.layer
@@ -468,13 +468,16 @@ def parameter_lines(cursor: Cursor, reference: ParameterRef) -> list[str]:
     else:
         current = parameter_value(snapshot.weights if reference.kind == "weights" else snapshot.biases, reference)
         lines = [f"{name} = {number(current)}: {role}, {number(old)} before this update"]
+    gradients = snapshot.grad_w if reference.kind == "weights" else snapshot.grad_b
+    if gradients[layer] is not None:
+        lines.extend(parameter_gradient_lines(cursor, reference))
+
     layer_spec = cursor.scenario.layers[layer]
     fixed = layer_spec.fixed_weights if reference.kind == "weights" else layer_spec.fixed_biases
     if fixed:
         lines.append(f"{name} is fixed: the update leaves it at {number(old)}.")
         return lines
 
-    gradients = snapshot.grad_w if reference.kind == "weights" else snapshot.grad_b
     update = snapshot.update
     if update is not None:
         new = parameter_value(snapshot.weights if reference.kind == "weights" else snapshot.biases, reference)

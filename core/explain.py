@@ -216,7 +216,7 @@ def explain_step(session: Session) -> Explanation:
             "Nothing of this iteration is computed yet.",
             f"next: the {describe_step(session.plan[0])}",
         ]
-        return Explanation(f"Iteration {snapshot.iteration + 1}, before step 1 of {total}", tuple(lines))
+        return Explanation(f"Iteration {snapshot.iteration}, before step 1 of {total}", tuple(lines))
 
     cursor = Cursor(session, 0)
     if step.kind is StepKind.FORWARD:
@@ -231,7 +231,7 @@ def explain_step(session: Session) -> Explanation:
         lines = _update_step_lines(cursor)
     if cursor.sample_count > 1 and step.kind in (StepKind.FORWARD, StepKind.OUTPUT_GRADIENT):
         lines.insert(0, f"sample 1 of {cursor.sample_count} shown")
-    title = f"Iteration {snapshot.iteration + 1}, step {snapshot.position} of {total}: {describe_step(step)}"
+    title = f"Iteration {snapshot.iteration}, step {snapshot.position} of {total}: {describe_step(step)}"
     return Explanation(title, tuple(_cut(lines)))
 
 

@@ -142,9 +142,8 @@ def _describe_step(view: PanelView) -> _Activity:
     snapshot = view.snapshot
     names = view.session.names
     step = snapshot.step
-    iteration = snapshot.iteration + 1
     if step is None:
-        return _Activity(caption=f"iteration {iteration}: start, nothing computed yet")
+        return _Activity(caption=f"iteration {snapshot.iteration}: start, nothing computed yet")
 
     if step.kind is StepKind.FORWARD:
         layer = step.layer
@@ -180,7 +179,10 @@ def _describe_step(view: PanelView) -> _Activity:
         return _Activity(column=layer if layer > 0 else None, gap=layer, backward=True, caption=caption)
 
     rate = format_number(snapshot.update.learning_rate) if snapshot.update else "?"
-    return _Activity(caption=f"update {iteration}: every weight -= {rate}·dL/dw (new values shown)")
+    optimizer = view.session.scenario.optimizer.name
+    if optimizer == "sgd":
+        return _Activity(caption=f"update: p -= {rate}·dL/dp (new values shown)")
+    return _Activity(caption=f"update by {optimizer}, η = {rate} (new values shown)")
 
 
 # Layout

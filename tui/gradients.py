@@ -10,7 +10,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import DataTable
 
-from core.engine import Snapshot
+from core.engine import Snapshot, StepKind
 from core.explain import gradient_check
 from core.naming import ParameterRef
 from tui.formatting import format_number
@@ -106,6 +106,21 @@ class GradientsPanel(Widget):
         checks = self._gradient_checks(view) if view.show_gradient_check else None
         fill_table(table, parameter_columns(view), parameter_rows(view, checks))
         self._follow_selection(view.selection, table)
+        self._follow_step(view, table)
+
+    def _follow_step(self, view: PanelView, table: DataTable) -> None:
+        """Scroll to the rows a backward step just computed, else to the top, unless the user is browsing.
+
+        The scroll position then depends only on the snapshot, so stepping back restores the screen.
+        """
+        step = view.snapshot.step
+        names = view.session.names
+        if table.has_focus or view.selection in names.parameters:
+            return
+        first = 0
+        if step is not None and step.kind is StepKind.BACKWARD:
+            first = list(names.parameters).index(names.weights[step.layer][0][0])
+        self.call_after_refresh(table.scroll_to, y=first, animate=False)
 
     def _follow_selection(self, selection: str | None, table: DataTable) -> None:
         """Move the cursor to a parameter selected elsewhere, such as in the diagram.

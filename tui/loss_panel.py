@@ -93,7 +93,11 @@ class LossPanel(Widget):
         # settled yet. Sparkline reduces any excess points by the same bucket maximum.
         buckets = self.content_region.width or DEFAULT_BUCKETS
         sparkline = self.query_one(Sparkline)
-        sparkline.data = sparkline_series(history, buckets, self.log_scale)
+        series = sparkline_series(history, buckets, self.log_scale)
+        sparkline.data = series
+        # Sparkline stretches its data to its width, so a short history gets
+        # one column per iteration instead of wide blocks.
+        sparkline.styles.width = len(series) if 0 < len(series) < buckets else "1fr"
         sparkline.tooltip = f"{'log10 of the loss' if self.log_scale else 'loss'} per iteration"
 
         self.query_one("#loss-formula", Static).update(Content(loss.formula))
