@@ -53,7 +53,7 @@ ACTIONS: tuple[AppAction, ...] = (
     ),
     AppAction(
         "r", "reset_session", "r", "Reset",
-        "Return to the scenario's starting parameters, its learning rate and iteration 1. "
+        "Return to the scenario's starting parameters, its learning rate and iteration 0. "
         "The loss history starts again.",
     ),
     AppAction(

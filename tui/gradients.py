@@ -6,8 +6,6 @@ import numpy as np
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.message import Message
-from textual.reactive import reactive
-from textual.widget import Widget
 from textual.widgets import DataTable
 
 from core.engine import Snapshot, StepKind
@@ -15,6 +13,7 @@ from core.explain import gradient_check
 from core.naming import ParameterRef
 from tui.formatting import format_number
 from tui.tables import Column, Row, fill_table
+from tui.panel import ViewPanel
 from tui.view import PanelView
 
 NOT_COMPUTED = "·"
@@ -22,7 +21,7 @@ SELECTED_MARK = "▸"  # marks the highlighted sample without colour
 NUMBER_WIDTH = 10
 
 
-class GradientsPanel(Widget):
+class GradientsPanel(ViewPanel):
     """A table of every parameter in the lecture's order, w1.. then b1...
 
     Columns: `value` is the parameter this iteration uses (the old value once
@@ -52,9 +51,6 @@ class GradientsPanel(Widget):
     }
     """
 
-    view: reactive[PanelView | None] = reactive(None, always_update=True, init=False)
-    """The view the panel shows. Set it with `show`."""
-
     class ParameterHighlighted(Message):
         """The table cursor moved to the parameter called `name`."""
 
@@ -69,18 +65,6 @@ class GradientsPanel(Widget):
 
     def compose(self) -> ComposeResult:
         yield DataTable(cursor_type="row", fixed_columns=1)
-
-    def show(self, view: PanelView) -> None:
-        """Redraw the panel from `view`."""
-        self.view = view
-
-    def on_mount(self) -> None:
-        if self.view is not None:
-            self._redraw(self.view)
-
-    def watch_view(self, view: PanelView | None) -> None:
-        if view is not None and self.is_mounted:
-            self._redraw(view)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.reactive import reactive
-from textual.widget import Widget
 from textual.widgets import DataTable
 
 from tui.formatting import format_number
 from tui.tables import Column, Row, fill_table
+from tui.panel import ViewPanel
 from tui.view import PanelView
 
 NOT_COMPUTED = "·"
@@ -17,7 +16,7 @@ SELECTED_MARK = "▸"  # marks the selected row and the highlighted sample witho
 NUMBER_WIDTH = 10
 
 
-class ValuesPanel(Widget):
+class ValuesPanel(ViewPanel):
     """Inputs x, each layer's z and a = f(z), targets y and each sample's loss term.
 
     Rows use the lecture's names. A layer without an activation has one row
@@ -38,23 +37,8 @@ class ValuesPanel(Widget):
     }
     """
 
-    view: reactive[PanelView | None] = reactive(None, always_update=True, init=False)
-    """The view the panel shows. Set it with `show`."""
-
     def compose(self) -> ComposeResult:
         yield DataTable(cursor_type="none", fixed_columns=1)
-
-    def show(self, view: PanelView) -> None:
-        """Redraw the panel from `view`."""
-        self.view = view
-
-    def on_mount(self) -> None:
-        if self.view is not None:
-            self._redraw(self.view)
-
-    def watch_view(self, view: PanelView | None) -> None:
-        if view is not None and self.is_mounted:
-            self._redraw(view)
 
     def _redraw(self, view: PanelView) -> None:
         table = self.query_one(DataTable)
