@@ -8,7 +8,7 @@ from core.errors import ScenarioNotFoundError
 
 
 def bundled_directory() -> Path:
-    """The folder of bundled scenarios: inside the installed package, else the source tree's."""
+    """Return the folder of bundled scenarios: inside the installed package, else the source tree's."""
     installed = Path(__file__).resolve().parent / "scenarios"
     if installed.is_dir():
         return installed
@@ -16,7 +16,7 @@ def bundled_directory() -> Path:
 
 
 def bundled_scenarios() -> list[Path]:
-    """Every bundled scenario file, the lecture's examples first, then by name."""
+    """List every bundled scenario file, the lecture's examples first, then by name."""
     files = sorted(bundled_directory().glob("*.toml"))
     lecture = [path for path in files if path.stem in ("example1", "example2", "example3")]
     return lecture + [path for path in files if path not in lecture]

@@ -65,7 +65,7 @@ def plan_steps(layer_count: int) -> tuple[Step, ...]:
 
 @dataclass(frozen=True, eq=False)
 class UpdateRecord:
-    """What the update step used: the old parameters, the rate and the optimizer state before."""
+    """The inputs of an update step: the old parameters, the rate and the optimizer state before it."""
 
     weights: tuple[np.ndarray, ...]
     biases: tuple[np.ndarray, ...]
@@ -109,7 +109,7 @@ class Snapshot:
     step: Step | None = None  # the step that produced this snapshot
 
     def layer_input(self, layer: int) -> np.ndarray | None:
-        """The values that feed `layer`: the data for layer 0."""
+        """Return the values that feed `layer`: the data for layer 0."""
         return self.inputs if layer == 0 else self.a[layer - 1]
 
     @property
@@ -133,7 +133,7 @@ class _Checkpoint:
 
 
 class BatchSchedule:
-    """Which samples each iteration uses: all of them, or a mini-batch.
+    """The samples of each iteration: all of them, or a mini-batch.
 
     With `batch_size`, every epoch visits each sample once, in an order that
     depends only on the scenario's seed and the epoch number.
@@ -430,7 +430,7 @@ class Session:
         return self._checkpoints[iteration]
 
     def _rebuild_iteration(self, iteration: int) -> list[Snapshot]:
-        """Every snapshot of `iteration`, from its start to its update."""
+        """Compute every snapshot of `iteration`, from its start to its update."""
         states = [self._start_snapshot(iteration)]
         with np.errstate(all="ignore"):
             for step in self.plan:

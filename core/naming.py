@@ -16,7 +16,7 @@ from core.scenario import Scenario
 
 @dataclass(frozen=True)
 class ParameterRef:
-    """Where a named parameter lives: layer index, "weights" or "biases", and position."""
+    """The location of a named parameter: layer index, "weights" or "biases", and position."""
 
     name: str
     layer: int  # 0-based

@@ -55,7 +55,7 @@ def sample_contributions(grad_z: np.ndarray, inputs: np.ndarray) -> tuple[np.nda
 
 @dataclass
 class FastIteration:
-    """What one fast iteration leaves behind, for reports that record it."""
+    """The loss, values and gradients of one fast iteration, for reports that record it."""
 
     loss: float
     values: list[np.ndarray]  # a per layer, (samples, units)

@@ -32,7 +32,7 @@ class IterationRecord:
 
 @dataclass
 class TrainingReport:
-    """What a headless run computed."""
+    """The records and final state of one headless run."""
 
     scenario: Scenario
     names: Names
@@ -111,11 +111,16 @@ def _loss_at(scenario: Scenario, weights: list[np.ndarray], biases: list[np.ndar
 # Output
 
 
+def nonfinite_text(value: float) -> str:
+    """Spell a NaN or infinity as "nan", "inf" or "-inf"."""
+    if math.isnan(value):
+        return "nan"
+    return "inf" if value > 0 else "-inf"
+
+
 def _json_number(value: float) -> float | str:
-    # JSON has no NaN or infinity; those are written as the strings "nan", "inf", "-inf".
-    if math.isfinite(value):
-        return value
-    return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    # JSON has no NaN or infinity, so those are written as strings.
+    return value if math.isfinite(value) else nonfinite_text(value)
 
 
 def _json_matrix(array: np.ndarray) -> list[list[float | str]]:
@@ -156,7 +161,7 @@ def report_json(report: TrainingReport) -> str:
 def format_number(value: float) -> str:
     """Format a number for the trace: integers without a decimal point, else 10 significant digits."""
     if not math.isfinite(value):
-        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+        return nonfinite_text(value)
     if value == int(value) and abs(value) < 1e15:
         return str(int(value))
     return f"{value:.10g}"
