@@ -500,3 +500,23 @@ async def test_panels_survive_divergence() -> None:
             await pilot.pause()
         assert "nan" in cells(panels[0], "u1")[1:] or "inf" in cells(panels[0], "u1")[1:]
         assert cell(panels[1], "w1", "numeric") in ("nan", "inf", "-inf")
+
+
+@pytest.mark.parametrize("panel_class", [ValuesPanel, GradientsPanel])
+async def test_highlighted_sample_column_scrolled_into_view(panel_class):
+    # A panel too narrow for every sample column scrolls to the highlighted one.
+    session = lecture_session("example2")
+    session.to_end_of_backward()
+    panel = panel_class()
+    async with PanelApp(panel).run_test(size=(30, 12)) as pilot:
+        panel.show(view_of(session, sample=2))
+        await pilot.pause()
+        await pilot.pause()
+        table = panel.query_one(DataTable)
+        columns = table.ordered_columns
+        keys = [column.key.value for column in columns]
+        widths = [column.get_render_width(table) for column in columns]
+        left = sum(widths[: keys.index("sample2")])
+        right = left + widths[keys.index("sample2")]
+        assert table.scroll_x > 0
+        assert right <= table.scroll_x + table.scrollable_content_region.width

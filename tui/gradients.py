@@ -12,7 +12,7 @@ from core.engine import Snapshot, StepKind
 from core.explain import gradient_check
 from core.naming import ParameterRef
 from tui.formatting import format_number
-from tui.tables import Column, Row, fill_table
+from tui.tables import Column, Row, fill_table, scroll_column_into_view
 from tui.panel import ViewPanel
 from tui.view import PanelView
 
@@ -89,6 +89,7 @@ class GradientsPanel(ViewPanel):
         table = self.query_one(DataTable)
         checks = self._gradient_checks(view) if view.show_gradient_check else None
         fill_table(table, parameter_columns(view), parameter_rows(view, checks))
+        self.call_after_refresh(scroll_column_into_view, table, f"sample{view.sample}")
         self._follow_selection(view.selection, table)
         self._follow_step(view, table)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.text import Text
+from textual.geometry import Region, Spacing
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellType, ColumnKey
 
@@ -42,3 +43,17 @@ def fill_table(table: DataTable, columns: Sequence[Column], rows: Sequence[Row])
     if cursor_key in row_keys:
         table.move_cursor(row=row_keys.index(cursor_key), animate=False)
     return True
+
+
+def scroll_column_into_view(table: DataTable, column_key: str) -> None:
+    """Scroll `table` sideways just enough to show the column `column_key`, beside the fixed columns."""
+    columns = table.ordered_columns
+    keys = [column.key.value for column in columns]
+    if column_key not in keys:
+        return
+    index = keys.index(column_key)
+    widths = [column.get_render_width(table) for column in columns]
+    fixed_width = sum(widths[: table.fixed_columns])
+    left = sum(widths[:index])
+    region = Region(left, int(table.scroll_y), widths[index], 1)
+    table.scroll_to_region(region, animate=False, spacing=Spacing(0, 0, 0, fixed_width), immediate=True)

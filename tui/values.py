@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable
 
 from tui.formatting import format_number
-from tui.tables import Column, Row, fill_table
+from tui.tables import Column, Row, fill_table, scroll_column_into_view
 from tui.panel import ViewPanel
 from tui.view import PanelView
 
@@ -43,6 +43,8 @@ class ValuesPanel(ViewPanel):
     def _redraw(self, view: PanelView) -> None:
         table = self.query_one(DataTable)
         fill_table(table, sample_columns(view), value_rows(view))
+        # A narrow panel clips later samples, so keep the highlighted one in view.
+        self.call_after_refresh(scroll_column_into_view, table, f"sample{view.sample}")
 
 
 def sample_columns(view: PanelView) -> list[Column]:
