@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import time
 
+import numpy as np
 import pytest
 from textual.app import App, ComposeResult
 from textual.widget import Widget
@@ -520,3 +521,35 @@ async def test_highlighted_sample_column_scrolled_into_view(panel_class):
         right = left + widths[keys.index("sample2")]
         assert table.scroll_x > 0
         assert right <= table.scroll_x + table.scrollable_content_region.width
+
+
+@pytest.mark.parametrize(
+    "batch, sample, expected",
+    [(3, 2, range(0, 3)), (100, 0, range(0, 8)), (100, 50, range(46, 54)), (100, 99, range(92, 100))],
+)
+def test_visible_samples_window(batch, sample, expected):
+    from tui.view import visible_samples
+
+    session = Session(
+        dataclasses.replace(
+            lecture_session("example2").scenario,
+            inputs=np.ones((batch, 3)),
+            targets=np.ones((batch, 1)),
+        )
+    )
+    assert visible_samples(view_of(session, sample=sample)) == expected
+
+
+async def test_large_batch_shows_a_window_of_samples():
+    session = Session(
+        dataclasses.replace(lecture_session("example2").scenario, inputs=np.ones((40, 3)), targets=np.ones((40, 1)))
+    )
+    session.to_end_of_backward()
+    panel = GradientsPanel()
+    async with PanelApp(panel).run_test(size=(120, 20)) as pilot:
+        panel.show(view_of(session, sample=39))
+        await pilot.pause()
+        labels = column_labels(panel)
+        assert [label for label in labels if label.lstrip("▸").startswith("s")] == [f"s{n}" for n in range(33, 40)] + ["▸s40"]
+        # Each sample of 40 identical ones contributes 1/40 of dL/dw1.
+        assert number(panel, "w1", "sample39") == pytest.approx(number(panel, "w1", "gradient") / 40)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 import core
 from core.bundled import bundled_scenarios, resolve_scenario

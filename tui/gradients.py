@@ -12,12 +12,12 @@ from core.engine import Snapshot, StepKind
 from core.explain import gradient_check
 from core.naming import ParameterRef
 from tui.formatting import format_number
-from tui.tables import Column, Row, fill_table, scroll_column_into_view
+from tui.tables import BulkDataTable, Column, Row, fill_table, sample_header_columns, scroll_column_into_view
+from tui.view import visible_samples
 from tui.panel import ViewPanel
 from tui.view import PanelView
 
 NOT_COMPUTED = "·"
-SELECTED_MARK = "▸"  # marks the highlighted sample without colour
 NUMBER_WIDTH = 10
 
 
@@ -64,7 +64,7 @@ class GradientsPanel(ViewPanel):
         self._checks: tuple[Snapshot | None, dict[str, tuple[float, float]]] = (None, {})
 
     def compose(self) -> ComposeResult:
-        yield DataTable(cursor_type="row", fixed_columns=1)
+        yield BulkDataTable(cursor_type="row", fixed_columns=1)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
@@ -135,12 +135,8 @@ class GradientsPanel(ViewPanel):
 def parameter_columns(view: PanelView) -> list[Column]:
     """Return the table's columns for this session, batch size and gradient-check setting."""
     columns: list[Column] = [("name", Text("")), ("value", Text("value")), ("gradient", Text("dL/dp"))]
-    indices = view.snapshot.sample_indices
-    if len(indices) > 1:
-        for position, index in enumerate(indices):
-            highlighted = position == view.sample
-            label = f"{SELECTED_MARK if highlighted else ' '}s{index + 1}"
-            columns.append((f"sample{position}", Text(label, style="bold reverse" if highlighted else "")))
+    if len(view.snapshot.sample_indices) > 1:
+        columns += sample_header_columns(view)
     columns += [("new", Text("new")), ("change", Text("Δ"))]
     for state_name in view.session.scenario.optimizer.state_names():
         columns.append((f"state:{state_name}", Text(state_name)))
@@ -168,7 +164,7 @@ def parameter_rows(view: PanelView, checks: dict[str, tuple[float, float]] | Non
         gradient = _layer_gradient(snapshot, reference)
         cells.append(_number(_pick(gradient, reference)) if gradient is not None else NOT_COMPUTED)
         if batch:
-            cells += _sample_cells(snapshot, reference)
+            cells += _sample_cells(snapshot, reference, visible_samples(view))
 
         if snapshot.update is not None:
             new = _pick(_current_parameters(snapshot, reference), reference)
@@ -187,17 +183,17 @@ def parameter_rows(view: PanelView, checks: dict[str, tuple[float, float]] | Non
     return rows
 
 
-def _sample_cells(snapshot: Snapshot, reference: ParameterRef) -> list:
-    samples = len(snapshot.sample_indices)
+def _sample_cells(snapshot: Snapshot, reference: ParameterRef, visible: range) -> list:
+    samples = len(visible)
     if reference.kind == "weights":
         per_sample = snapshot.grad_w_samples[reference.layer]
         if per_sample is None:
             return [NOT_COMPUTED] * samples
-        return [_number(value) for value in per_sample[:, reference.row, reference.column]]
+        return [_number(value) for value in per_sample[visible, reference.row, reference.column]]
     per_sample = snapshot.grad_b_samples[reference.layer]
     if per_sample is None:
         return [NOT_COMPUTED] * samples
-    return [_number(value) for value in per_sample[:, reference.row]]
+    return [_number(value) for value in per_sample[visible, reference.row]]
 
 
 def _used_parameters(snapshot: Snapshot, reference: ParameterRef) -> tuple[np.ndarray, ...]:

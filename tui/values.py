@@ -7,12 +7,11 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable
 
 from tui.formatting import format_number
-from tui.tables import Column, Row, fill_table, scroll_column_into_view
+from tui.tables import BulkDataTable, SELECTED_MARK, Column, Row, fill_table, sample_header_columns, scroll_column_into_view
 from tui.panel import ViewPanel
-from tui.view import PanelView
+from tui.view import PanelView, visible_samples
 
 NOT_COMPUTED = "·"
-SELECTED_MARK = "▸"  # marks the selected row and the highlighted sample without colour
 NUMBER_WIDTH = 10
 
 
@@ -38,7 +37,7 @@ class ValuesPanel(ViewPanel):
     """
 
     def compose(self) -> ComposeResult:
-        yield DataTable(cursor_type="none", fixed_columns=1)
+        yield BulkDataTable(cursor_type="none", fixed_columns=1)
 
     def _redraw(self, view: PanelView) -> None:
         table = self.query_one(DataTable)
@@ -48,16 +47,11 @@ class ValuesPanel(ViewPanel):
 
 
 def sample_columns(view: PanelView) -> list[Column]:
-    """Return the name column and one column per sample of the current batch."""
+    """Return the name column and one column per visible sample of the current batch."""
     columns: list[Column] = [("name", Text(""))]
-    indices = view.snapshot.sample_indices
     if view.session.scenario.samples == 1:
         return [*columns, ("sample0", Text("value"))]
-    for position, index in enumerate(indices):
-        highlighted = position == view.sample
-        label = f"{SELECTED_MARK if highlighted else ' '}s{index + 1}"
-        columns.append((f"sample{position}", Text(label, style="bold reverse" if highlighted else "")))
-    return columns
+    return columns + sample_header_columns(view)
 
 
 def value_rows(view: PanelView) -> list[Row]:
@@ -66,11 +60,12 @@ def value_rows(view: PanelView) -> list[Row]:
     session = view.session
     names = session.names
     samples = len(snapshot.sample_indices)
+    visible = visible_samples(view)
     rows: list[Row] = []
 
     def add(key: str, label: str, values) -> None:
         marked = SELECTED_MARK if key == view.selection else " "
-        cells = [_number(values[sample]) if values is not None else NOT_COMPUTED for sample in range(samples)]
+        cells = [_number(values[sample]) if values is not None else NOT_COMPUTED for sample in visible]
         rows.append((key, [Text(f"{marked}{label}"), *cells]))
 
     for column, name in enumerate(names.inputs):

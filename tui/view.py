@@ -21,3 +21,15 @@ class PanelView:
     sample: int = 0
     selection: str | None = None
     show_gradient_check: bool = False
+
+
+MAX_SAMPLE_COLUMNS = 8  # more would make the tables slow and unreadable in a terminal
+
+
+def visible_samples(view: PanelView) -> range:
+    """Return the batch positions whose columns the tables show: at most 8, around the highlighted sample."""
+    count = len(view.snapshot.sample_indices)
+    if count <= MAX_SAMPLE_COLUMNS:
+        return range(count)
+    start = min(max(0, view.sample - MAX_SAMPLE_COLUMNS // 2), count - MAX_SAMPLE_COLUMNS)
+    return range(start, start + MAX_SAMPLE_COLUMNS)
