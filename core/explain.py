@@ -160,6 +160,9 @@ def explain(
         lines = data_lines(cursor, key, quantity.row, is_input=False)
     elif kind in ("value", "pre_activation"):
         lines = value_lines(cursor, quantity.layer, quantity.row, kind == "pre_activation")
+        # Once the backward pass reaches a neuron, its derivative belongs to its story too.
+        if kind == "value" and cursor.snapshot.grad_a[quantity.layer] is not None:
+            lines += value_gradient_lines(cursor, quantity.layer, quantity.row)
     elif kind == "loss":
         lines = loss_lines(cursor)
     elif kind == "parameter":

@@ -205,8 +205,11 @@ def test_example3_multivariable_chain_rule(example3_backward):
 
 
 def test_example3_hidden_value(example3_backward):
-    assert lines_of(example3_backward, "u1") == ("u1 = w1·x1 + w2·x2 + b1 = 4·3 + 3·2 + 4 = 22",)
-    assert lines_of(example3_backward, "u2") == ("u2 = w3·x1 + w4·x2 + b2 = 1·3 + (-1)·2 + 2 = 3",)
+    lines = lines_of(example3_backward, "u1")
+    assert lines[0] == "u1 = w1·x1 + w2·x2 + b1 = 4·3 + 3·2 + 4 = 22"
+    # Once the backward pass has reached u1, its derivative follows its value.
+    assert lines[1] == "dL/du1 = dL/dŷ1 · w7 + dL/dŷ2 · w10 = 22 · 2 + 6 · (-2) = 32"
+    assert lines_of(example3_backward, "u2")[0] == "u2 = w3·x1 + w4·x2 + b2 = 1·3 + (-1)·2 + 2 = 3"
 
 
 def test_example3_loss_two_outputs(example3_backward):
@@ -220,7 +223,7 @@ def test_example3_values_after_update_use_old_weights():
     session.to_end_of_iteration()
 
     # The forward pass of this iteration ran before the update, with w1 = 4.
-    assert lines_of(session, "u1") == ("u1 = w1·x1 + w2·x2 + b1 = 4·3 + 3·2 + 4 = 22",)
+    assert lines_of(session, "u1")[0] == "u1 = w1·x1 + w2·x2 + b1 = 4·3 + 3·2 + 4 = 22"
     assert "w1 ← w1 - η · dL/dw1 = 4 - 0.0001 · 96 = 3.9904" in lines_of(session, "w1")
 
 
@@ -563,7 +566,7 @@ def test_unknown_name_is_value_error(example3_backward):
 
 def test_sample_out_of_range_is_clamped(example3_backward):
     explanation = explain(example3_backward, "u1", sample=5)
-    assert explanation.lines == ("u1 = w1·x1 + w2·x2 + b1 = 4·3 + 3·2 + 4 = 22",)
+    assert explanation.lines[0] == "u1 = w1·x1 + w2·x2 + b1 = 4·3 + 3·2 + 4 = 22"
 
 
 DIVERGING_TEXT = """

@@ -23,6 +23,7 @@ and the command palette.
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import warnings
 from collections.abc import Iterable
@@ -177,6 +178,7 @@ class BackpropApp(App[None]):
             elif self._focus_before_notice is not None and self._focus_before_notice.is_attached:
                 main.set_focus(self._focus_before_notice)
         self.set_class(too_small, "-too-small")
+        self.refresh_bindings()
         self.set_class(width >= WIDE_WIDTH, "-wide")
         self.set_class(height >= TALL_HEIGHT, "-tall")
         if too_small:
@@ -242,6 +244,9 @@ class BackpropApp(App[None]):
         # False also hides the binding from the Footer, as on the picker before a scenario is open.
         if action not in SESSION_ACTIONS:
             return True
+        # While the too-small notice hides the panels, keys must not change what the student cannot see.
+        if self.has_class("-too-small"):
+            return False
         return self.session is not None and self.screen is self._main_screen
 
     # Command palette
@@ -254,6 +259,19 @@ class BackpropApp(App[None]):
                 continue
             yield SystemCommand(f"{action.description} ({action.key_display})", action.help, partial(self.run_action, action.name))
         yield from super().get_system_commands(screen)
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        """Save an SVG screenshot in the current folder and say where.
+
+        Textual's default saves to ~/Downloads, which lab machines often lack.
+        """
+        folder = path or os.getcwd()
+        try:
+            saved = self.save_screenshot(filename, folder)
+        except OSError as error:
+            self.notify(f"Cannot save a screenshot in {folder}: {error.strerror}.", severity="error", timeout=6)
+            return
+        self.notify(f"Screenshot saved as {os.path.abspath(saved)}", timeout=6)
 
     # Actions: stepping
 
