@@ -25,7 +25,14 @@ def bundled_scenarios() -> list[Path]:
 def resolve_scenario(argument: str) -> Path:
     """Return the file `argument` names: a path, or a bundled scenario's name such as example3."""
     path = Path(argument)
-    if path.exists() or path.suffix == ".toml" or "/" in argument:
+    if path.exists() or "/" in argument:
+        return path
+    if path.suffix == ".toml":
+        bundled = [candidate for candidate in bundled_scenarios() if candidate.name == argument]
+        if bundled:
+            raise ScenarioNotFoundError(
+                argument, "", "", f"file not found; to open the bundled scenario, write {path.stem}"
+            )
         return path
     for candidate in bundled_scenarios():
         if candidate.stem == argument:

@@ -146,7 +146,7 @@ def _parse_toml(text: str, source: str) -> dict:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise _toml_error(source, error) from None
+        raise _toml_error(source, error, text) from None
     except RecursionError:
         # tomllib reads nested arrays and inline tables recursively.
         raise ScenarioError(
@@ -166,13 +166,16 @@ def _line_and_column(text: str, index: int) -> str:
     return f"line {line}, column {column}"
 
 
-def _toml_error(source: str, error: tomllib.TOMLDecodeError) -> ScenarioError:
+def _toml_error(source: str, error: tomllib.TOMLDecodeError, text: str) -> ScenarioError:
     # tomllib ends its message with "(at line L, column C)", which moves up front here.
     message = str(error)
     location = ""
     if "(at " in message and message.endswith(")"):
         message, _, position = message.rpartition(" (at ")
         location = position.rstrip(")")
+    if location == "end of document":
+        # Something was left open; name the last line so the student knows where to look.
+        location = f"line {len(text.splitlines()) or 1}, at the end of the file"
     found = message[:1].lower() + message[1:]
     return ScenarioError(source, location, "", f"invalid TOML: {found}")
 
@@ -247,20 +250,23 @@ class _Validator:
 
     # Scalars
 
-    def number(self, value: Any, key: str) -> float:
+    def number(self, value: Any, key: str, expected: str | None = None) -> float:
+        """Validate a finite number of at most MAX_MAGNITUDE in size; `expected` words the range."""
+        expected = expected or f"a number from -{MAX_MAGNITUDE:g} to {MAX_MAGNITUDE:g}"
         # TOML booleans arrive as Python bools, which are ints.
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.fail(key, "a number", _describe(value))
         if isinstance(value, float) and not math.isfinite(value):
             raise self.fail(key, "a finite number", repr(value))
         if not -MAX_MAGNITUDE <= value <= MAX_MAGNITUDE:
-            raise self.fail(key, f"a number from -{MAX_MAGNITUDE:g} to {MAX_MAGNITUDE:g}", _shorten(repr(value)))
+            raise self.fail(key, expected, _shorten(repr(value)))
         return float(value)
 
     def positive_number(self, value: Any, key: str) -> float:
-        number = self.number(value, key)
+        expected = f"a positive number up to {MAX_MAGNITUDE:g}"
+        number = self.number(value, key, expected)
         if number <= 0:
-            raise self.fail(key, "a positive number", repr(value))
+            raise self.fail(key, expected, repr(value))
         return number
 
     def integer(self, value: Any, key: str, minimum: int, maximum: int) -> int:

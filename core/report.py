@@ -179,7 +179,7 @@ def report_text(report: TrainingReport) -> str:
     ]
     for record in report.records:
         lines.append(f"iteration {record.iteration}: loss {format_number(record.loss)}")
-        batch = len(record.samples) > 1
+        batch = scenario.samples > 1  # name the sample whenever the data set has several
         for layer, values in enumerate(record.values):
             neuron_names = names.neurons[layer]
             for row, sample in zip(values, record.samples):

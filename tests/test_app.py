@@ -308,12 +308,25 @@ async def test_training_runs_and_key_stops(make_app):
         assert app.session.loss_history()[-1] < 130
 
 
+async def test_training_stopped_before_any_iteration(make_app):
+    app = make_app("example3")
+    async with app.run_test(size=(80, 24)) as pilot:
+        # A key that stops training at once leaves no loss to report; that must not crash.
+        app._training_finished(0)
+        await pilot.pause()
+        messages = [notification.message for notification in app._notifications]
+        assert any("the loss is not computed yet" in message for message in messages)
+        titles = [notification.title for notification in app._notifications]
+        assert "Training stopped" in titles
+
+
 async def test_training_finishes(make_app):
     app = make_app("example3", training_iterations=100)
     async with app.run_test(size=(80, 24)) as pilot:
         await press(pilot, "t")
         await wait_until(pilot, lambda: not isinstance(app.screen, TrainingScreen), "training ends")
         history = app.session.loss_history()
+        assert "Training finished" in [notification.title for notification in app._notifications]
         assert len(history) == 100
         assert history[:3] == pytest.approx([130, 69.345049, 37.866], rel=1e-4)
         await press(pilot, "f")  # the loss after update 100

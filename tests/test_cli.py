@@ -144,3 +144,52 @@ def test_core_never_imports_textual():
     )
     completed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
     assert completed.returncode == 0, completed.stderr
+
+
+def test_explain_names_the_iteration(capsys):
+    assert main(["example3", "--explain", "w7"]) == 0
+    output = capsys.readouterr().out
+    assert "iteration 0" in output.splitlines()[0]
+    assert "dL/dw7 = dL/dŷ1 · u1 = 22 · 22 = 484" in output
+    assert "w7 ← w7 - η · dL/dw7 = 2 - 0.0001 · 484 = 1.9516" in output
+
+
+def test_explain_after_divergence_exits_nonzero(tmp_path, capsys):
+    path = tmp_path / "too-fast.toml"
+    path.write_text((SCENARIOS / "example3.toml").read_text().replace("learning_rate = 0.0001", "learning_rate = 1.0"))
+    assert main([str(path), "--iterations", "500", "--explain", "w1"]) == EXIT_DIVERGED
+    assert "became inf or NaN" in capsys.readouterr().err
+
+
+def test_explain_rejects_json(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["example3", "--explain", "w7", "--json"])
+    assert exit_info.value.code == EXIT_USAGE
+    assert "--json does not apply to --explain" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("count", ["5_0", "٥", "+5", "-1"])
+def test_iterations_take_plain_digits(count, capsys):
+    with pytest.raises(SystemExit):
+        main(["example1", "--iterations", count])
+    assert "whole number" in capsys.readouterr().err
+
+
+def test_bundled_file_name_gets_a_hint(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["example3.toml", "--iterations", "1"]) == EXIT_USAGE
+    error = capsys.readouterr().err
+    assert "file not found" in error and "write example3" in error
+
+
+def test_full_disk_is_one_line_error(tmp_path):
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full on this system")
+    with open("/dev/full", "w") as full:
+        completed = subprocess.run(
+            [sys.executable, "-m", "tui.cli", "example3", "--iterations", "3"],
+            stdout=full, stderr=subprocess.PIPE, text=True, timeout=120,
+        )
+    assert completed.returncode == 1
+    assert "No space left on device" in completed.stderr
+    assert "Traceback" not in completed.stderr

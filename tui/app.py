@@ -313,8 +313,11 @@ class BackpropApp(App[None]):
 
     def _training_finished(self, done: int | None) -> None:
         self._publish()
+        done = done or 0
         loss = self.session.current.loss
-        self.notify(f"Ran {done or 0:,} iterations; loss is now {loss:.6g}.", title="Training stopped", timeout=4)
+        loss_text = "not computed yet" if loss is None else f"now {format_number(loss)}"
+        title = "Training finished" if done >= self.training_iterations else "Training stopped"
+        self.notify(f"Ran {done:,} iterations; the loss is {loss_text}.", title=title, timeout=4)
 
     # Actions: learning rate and sample
 

@@ -19,13 +19,14 @@ MAX_ITERATIONS = 100_000_000
 
 EXIT_USAGE = 2  # bad arguments or an unusable scenario
 EXIT_DIVERGED = 3  # the loss became inf or NaN
+EXIT_OUTPUT = 1  # the results could not be written, for example to a full disk
 
 
 def _positive_integer(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, found {text!r}") from None
+    # int() also takes "5_0" and non-ASCII digits; a count on the command line is plain digits.
+    if not (text.isascii() and text.isdigit()):
+        raise argparse.ArgumentTypeError(f"expected a whole number, found {text!r}")
+    value = int(text)
     if not 1 <= value <= MAX_ITERATIONS:
         raise argparse.ArgumentTypeError(f"expected a whole number from 1 to {MAX_ITERATIONS:,}, found {value}")
     return value
@@ -48,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--iterations", type=_positive_integer, metavar="N",
-        help="run N whole iterations without the app and print a trace",
+        help="run N whole iterations (1 or more) without the app and print a trace",
     )
     parser.add_argument(
         "--json", action="store_true",
@@ -60,8 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--explain", metavar="NAME",
-        help="print how NAME (w7, b4, u1, ŷ1, dL/du1, loss) is computed in the first iteration, "
-        "or in the iteration after --iterations N, and exit",
+        help="print how NAME (w7, b4, u1, ŷ1, dL/du1, loss) is computed in iteration 0, "
+        "or in iteration N after --iterations N, with that iteration's update applied, and exit",
     )
     parser.add_argument("--version", action="version", version=f"{PROGRAM} {core.__version__}")
     return parser
@@ -76,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     arguments = parser.parse_args(argv)
     headless = arguments.iterations is not None or arguments.explain is not None
+    if arguments.json and arguments.explain is not None:
+        parser.error("--json does not apply to --explain, which prints text")
     if arguments.json and arguments.iterations is None:
         parser.error("--json needs --iterations N")
     if arguments.record_every != 1 and arguments.iterations is None:
@@ -90,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
         except ScenarioError as error:
             return _fail(str(error))
 
+    if headless and sys.stdout is None:
+        return _fail("standard output is closed, so there is nowhere to print the results")
     try:
         if arguments.explain is not None:
             return _explain(scenario, arguments.explain, arguments.iterations or 0)
@@ -101,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
         # The reader of our output went away (`| head`); exit quietly.
         sys.stderr.close()
         return 0
+    except OSError as error:
+        return _fail(f"cannot write the results: {error.strerror}", EXIT_OUTPUT)
     return _run_app(scenario)
 
 
@@ -109,14 +116,19 @@ def _run_headless(scenario: Scenario, iterations: int, record_every: int, as_jso
 
     report = train(scenario, iterations, record_every)
     print(report_json(report) if as_json else report_text(report))
+    sys.stdout.flush()
     if report.diverged_at is not None:
-        source = scenario.source or scenario.title
-        return _fail(
-            f"{source}: the loss became inf or NaN at iteration {report.diverged_at}; "
-            f"try a learning rate below {scenario.learning_rate:g}",
-            EXIT_DIVERGED,
-        )
+        return _fail_diverged(scenario, report.diverged_at)
     return 0
+
+
+def _fail_diverged(scenario: Scenario, iteration: int) -> int:
+    source = scenario.source or scenario.title
+    return _fail(
+        f"{source}: the loss became inf or NaN at iteration {iteration}; "
+        f"try a learning rate below {scenario.learning_rate:g}",
+        EXIT_DIVERGED,
+    )
 
 
 def _explain(scenario: Scenario, name: str, iterations: int) -> int:
@@ -125,13 +137,19 @@ def _explain(scenario: Scenario, name: str, iterations: int) -> int:
 
     session = Session(scenario)
     if iterations:
-        session.run(iterations)
-    session.to_end_of_iteration()
+        session.run(iterations, stop_on_divergence=True)
+    if session.diverged_at is None:
+        session.to_end_of_iteration()
     try:
         explanation = explain(session, name)
     except UnknownQuantityError as error:
         return _fail(f"--explain: {error}")
+    snapshot = session.current
+    print(f"{scenario.title}: iteration {snapshot.iteration}, with every step of it computed")
     print(format_explanation(explanation))
+    sys.stdout.flush()
+    if session.diverged_at is not None:
+        return _fail_diverged(scenario, session.diverged_at)
     return 0
 
 

@@ -74,7 +74,7 @@ class PickerScreen(Screen[Scenario]):
         yield OptionList(*options, id="picker-list")
         if not self.choices:
             yield Static("No bundled scenarios were found.", id="picker-empty")
-        yield Footer()
+        yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
         self.title = "backprop-tui"
