@@ -52,7 +52,7 @@ def status_content(session: Session, snapshot: Snapshot) -> Content:
         parts.append((f"[{phase.upper()}]", "bold reverse") if phase == current else phase)
     if session.diverged_at is not None:
         parts += ["\n", (f"DIVERGED at iteration {session.diverged_at}", "bold reverse"),
-                  ": the loss became inf or NaN"]
+                  ": loss inf/NaN; b back, r reset"]
     return Content.assemble(*parts)
 
 

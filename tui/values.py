@@ -6,9 +6,18 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import DataTable
 
+from core.engine import StepKind
 from tui.formatting import format_number
-from tui.tables import BulkDataTable, SELECTED_MARK, Column, Row, fill_table, sample_header_columns, scroll_column_into_view
 from tui.panel import ViewPanel
+from tui.tables import (
+    SELECTED_MARK,
+    BulkDataTable,
+    Column,
+    Row,
+    fill_table,
+    sample_header_columns,
+    scroll_column_into_view,
+)
 from tui.view import PanelView, visible_samples
 
 NOT_COMPUTED = "·"
@@ -44,6 +53,23 @@ class ValuesPanel(ViewPanel):
         fill_table(table, sample_columns(view), value_rows(view))
         # A narrow panel clips later samples, so keep the highlighted one in view.
         self.call_after_refresh(scroll_column_into_view, table, f"sample{view.sample}")
+        if not table.has_focus:
+            self.call_after_refresh(table.scroll_to, y=step_row(view, table), animate=False)
+
+
+def step_row(view: PanelView, table: DataTable) -> int:
+    """Return the first row that the current step computed, so a short panel can scroll to it.
+
+    The scroll position depends only on the snapshot, so stepping back restores the screen.
+    """
+    step = view.snapshot.step
+    names = view.session.names
+    if step is None or step.kind not in (StepKind.FORWARD, StepKind.LOSS):
+        return 0
+    layer = len(names.neurons) - 1 if step.kind is StepKind.LOSS else step.layer
+    keys = [row.key.value for row in table.ordered_rows]
+    first = names.neurons[layer][0]
+    return keys.index(f"z({first})") if f"z({first})" in keys else keys.index(first)
 
 
 def sample_columns(view: PanelView) -> list[Column]:
