@@ -130,6 +130,8 @@ def _resolve(session: Session, name: str) -> tuple[str, Quantity]:
     key = _normalize(name)
     if key not in catalogue and "ŷ" in catalogue and key.endswith("ŷ1"):
         key = key[:-1]  # "ŷ1" of a network with one output
+    if key in ("b", "dL/db") and "b2" not in catalogue:
+        key += "1"  # the lecture writes a network's only bias as b
     if key not in catalogue:
         raise UnknownQuantityError(name, list(catalogue))
     return key, catalogue[key]

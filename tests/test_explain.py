@@ -641,3 +641,12 @@ def test_gradient_check_unknown_name(example3_backward):
 def test_gradient_check_rejects_bad_step(example3_backward):
     with pytest.raises(ValueError):
         gradient_check(example3_backward, "w7", step=0)
+
+
+def test_single_bias_answers_to_b():
+    session = lecture_session("example1")
+    session.to_end_of_backward()
+    assert explain(session, "b").title == "b1"
+    assert explain(session, "dL/db").lines[0].startswith("dL/db1")
+    with pytest.raises(UnknownQuantityError):
+        explain(lecture_session("example3"), "b")

@@ -7,6 +7,7 @@ through one neuron, example 3: a 2-3-2 network) or are derived by hand here.
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 
 import numpy as np
@@ -553,3 +554,17 @@ async def test_large_batch_shows_a_window_of_samples():
         assert [label for label in labels if label.lstrip("▸").startswith("s")] == [f"s{n}" for n in range(33, 40)] + ["▸s40"]
         # Each sample of 40 identical ones contributes 1/40 of dL/dw1.
         assert number(panel, "w1", "sample39") == pytest.approx(number(panel, "w1", "gradient") / 40)
+
+
+async def test_sparkline_hidden_until_first_loss():
+    session = lecture_session("example3")
+    panel = LossPanel()
+    async with PanelApp(panel).run_test(size=(60, 8)) as pilot:
+        panel.show(view_of(session))
+        await pilot.pause()
+        assert not panel.query_one(Sparkline).display
+        session.to_end_of_forward()
+        panel.show(view_of(session))
+        await pilot.pause()
+        assert panel.query_one(Sparkline).display
+        assert panel.query_one(Sparkline).data == pytest.approx([math.log10(130)])

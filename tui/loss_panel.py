@@ -98,6 +98,8 @@ class LossPanel(Widget):
         # Sparkline stretches its data to its width, so a short history gets
         # one column per iteration instead of wide blocks.
         sparkline.styles.width = len(series) if 0 < len(series) < buckets else "1fr"
+        # An empty Sparkline draws a flat row, which would read as a history of tiny losses.
+        sparkline.display = bool(series)
         sparkline.tooltip = f"{'log10 of the loss' if self.log_scale else 'loss'} per iteration"
 
         self.query_one("#loss-formula", Static).update(Content(loss.formula))
