@@ -68,7 +68,7 @@ def fill_table(table: DataTable, columns: Sequence[Column], rows: Sequence[Row])
         for key, label in columns:
             table.columns[ColumnKey(key)].label = label
         # Textual re-measures a whole column whenever an updated cell is narrower
-        # than the column, which costs rows² per refill; so columns only widen here.
+        # than the column, which costs rows² per refill. So columns only widen here.
         # Each update_cell repaints the table, so cells that did not change are skipped.
         widths = {key: table.columns[ColumnKey(key)].content_width for key in column_keys}
         updates = []

@@ -1,4 +1,4 @@
-"""What every panel is shown: the session, the snapshot at the cursor and the user's choices."""
+"""The view every panel draws: the session, the snapshot at the cursor and the user's choices."""
 
 from __future__ import annotations
 
