@@ -118,6 +118,10 @@ def scroll_column_into_view(table: DataTable, column_key: str) -> None:
     if column_key not in keys:
         return
     index = keys.index(column_key)
+    if column_key == "sample0":
+        # The first sample needs no scrolling, and scrolling would clip the value columns before it.
+        table.scroll_to(x=0, animate=False, immediate=True)
+        return
     widths = [column.get_render_width(table) for column in columns]
     fixed_width = sum(widths[: table.fixed_columns])
     left = sum(widths[:index])
