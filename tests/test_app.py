@@ -227,6 +227,10 @@ async def test_brackets_choose_sample(make_app):
         headers = [plain(column.label) for column in values.query_one(DataTable).ordered_columns]
         assert headers[2].startswith("▸")
         assert not headers[1].startswith("▸")
+        # The drawn header follows too, not only the table's model of it.
+        await pilot.pause()
+        assert "▸s2" in screen_text(app)
+        assert "▸s1" not in screen_text(app)
         await press(pilot, "right_square_bracket", "right_square_bracket")
         assert app.view.sample == 0  # wraps around after the last sample
         await press(pilot, "left_square_bracket")

@@ -65,8 +65,12 @@ def fill_table(table: DataTable, columns: Sequence[Column], rows: Sequence[Row])
     current_rows = [row.key.value for row in table.ordered_rows]
 
     if column_keys == current_columns and row_keys == current_rows:
+        labels_changed = False
         for key, label in columns:
-            table.columns[ColumnKey(key)].label = label
+            column = table.columns[ColumnKey(key)]
+            if not _same_cell(label, column.label):
+                column.label = label
+                labels_changed = True
         # Textual re-measures a whole column whenever an updated cell is narrower
         # than the column, which costs rows² per refill. So columns only widen here.
         # Each update_cell repaints the table, so cells that did not change are skipped.
@@ -81,6 +85,11 @@ def fill_table(table: DataTable, columns: Sequence[Column], rows: Sequence[Row])
                 if wider:
                     widths[column_key] = width
                 updates.append((row_key, column_key, cell, wider))
+        if labels_changed and not updates and rows:
+            # DataTable redraws its cached header only after a cell update, so
+            # rewrite one cell with its own value when only labels changed.
+            first_row, first_cells = rows[0]
+            updates.append((first_row, column_keys[0], first_cells[0], False))
         if isinstance(table, BulkDataTable):
             table.update_cells(updates)
         else:
