@@ -50,10 +50,9 @@ class Cursor:
         """Return the prefix 'sample 2: ' within a batch, '' for a single sample."""
         if self.sample_count == 1:
             return ""
+        # Samples are named by their row in the data, as the tables' s1, s2, ... and the trace do.
         row = int(self.snapshot.sample_indices[sample])
-        if self.scenario.batch_size is not None and self.scenario.batch_size < self.scenario.samples:
-            return f"sample {sample + 1} (data row {row + 1}): "
-        return f"sample {sample + 1}: "
+        return f"sample {row + 1}: "
 
     def pending(self, quantity: str, step: Step) -> str:
         """Write which step computes `quantity`, and where the cursor is."""
@@ -301,11 +300,11 @@ def _paths_line(cursor: Cursor, layer: int, row: int) -> str:
     neuron = cursor.neuron(layer, row)
     following = cursor.names.neurons[layer + 1]
     if len(following) == 1:
-        return f"{neuron} reaches the loss along one path, through {following[0]}: the chain rule has one term."
+        return f"{neuron} feeds only {following[0]}, so the chain rule has one term."
     listed = ", ".join(following[:-1]) + f" and {following[-1]}"
     return (
-        f"{neuron} reaches the loss along {len(following)} paths, through {listed}, so the "
-        "multivariable chain rule adds one term per path."
+        f"{neuron} feeds {listed}, so it reaches the loss through each of them, and the "
+        "multivariable chain rule adds one term per neuron it feeds."
     )
 
 
@@ -425,7 +424,11 @@ def parameter_gradient_lines(cursor: Cursor, reference: ParameterRef) -> list[st
         lines.append(f"dL/d{name} = {join_terms(terms)} = {number(total)}")
     if not is_weight:
         neuron = cursor.neuron(layer, row)
-        lines.append(f"{name} enters {neuron} with factor 1, so its gradient is {upstream} itself.")
+        target = neuron if cursor.activation(layer).is_identity else f"z({neuron})"
+        if count == 1:
+            lines.append(f"{name} enters {target} with factor 1, so its gradient is {upstream} itself.")
+        else:
+            lines.append(f"{name} enters {target} with factor 1, so each sample's term is its {upstream}.")
     layer_spec = cursor.scenario.layers[layer]
     if layer_spec.fixed_weights if is_weight else layer_spec.fixed_biases:
         lines.append(f"{name} is fixed: its gradient is shown, but the update does not apply it.")
@@ -463,11 +466,8 @@ def parameter_lines(cursor: Cursor, reference: ParameterRef) -> list[str]:
         role = f"the weight from {cursor.names.layer_inputs(layer)[reference.column]} into {neuron}"
     else:
         role = f"the bias of {neuron}"
-    if snapshot.update is None:
-        lines = [f"{name} = {number(old)}: {role}"]
-    else:
-        current = parameter_value(snapshot.weights if reference.kind == "weights" else snapshot.biases, reference)
-        lines = [f"{name} = {number(current)}: {role}, {number(old)} before this update"]
+    # The value this iteration used; the update line gives the new one.
+    lines = [f"{name} = {number(old)}: {role}"]
     gradients = snapshot.grad_w if reference.kind == "weights" else snapshot.grad_b
     if gradients[layer] is not None:
         lines.extend(parameter_gradient_lines(cursor, reference))
@@ -475,7 +475,8 @@ def parameter_lines(cursor: Cursor, reference: ParameterRef) -> list[str]:
     layer_spec = cursor.scenario.layers[layer]
     fixed = layer_spec.fixed_weights if reference.kind == "weights" else layer_spec.fixed_biases
     if fixed:
-        lines.append(f"{name} is fixed: the update leaves it at {number(old)}.")
+        if gradients[layer] is None:
+            lines.append(f"{name} is fixed: the update leaves it at {number(old)}.")
         return lines
 
     update = snapshot.update

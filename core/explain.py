@@ -13,6 +13,7 @@ the activation and `u1 = f(z)` the value after it.
 
 from __future__ import annotations
 
+import unicodedata
 import weakref
 from dataclasses import dataclass
 
@@ -115,7 +116,8 @@ def _build_catalogue(session: Session) -> dict[str, Quantity]:
 
 def _normalize(name: str) -> str:
     # ASCII spellings for terminals without ŷ: "yhat1", "dL/dyhat".
-    text = "".join(name.split())
+    # NFC turns a y followed by a combining circumflex into the single character ŷ.
+    text = unicodedata.normalize("NFC", "".join(name.split()))
     text = text.replace("y_hat", "ŷ").replace("yhat", "ŷ")
     return "loss" if text in ("L", "Loss") else text
 
@@ -177,6 +179,11 @@ def explain(
         lines = parameter_gradient_lines(cursor, quantity.parameter)
         if with_check and cursor.snapshot.grad_w[quantity.layer] is not None:
             lines.append(check_line(gradient_check(session, key)))
+    scenario = session.scenario
+    if scenario.batch_size is not None and scenario.batch_size < scenario.samples:
+        rows = [str(int(index) + 1) for index in cursor.snapshot.sample_indices]
+        noun = "sample" if len(rows) == 1 else "samples"
+        lines = [f"this iteration's mini-batch: {noun} {', '.join(rows)} of {scenario.samples}", *lines]
     return Explanation(title, tuple(lines))
 
 
@@ -207,10 +214,10 @@ def format_explanation(explanation: Explanation) -> str:
 # The current step
 
 
-def explain_step(session: Session) -> Explanation:
+def explain_step(session: Session, sample: int = 0) -> Explanation:
     """Explain the numbers computed by the step that produced the cursor's snapshot.
 
-    A batch shows its first sample for per-sample values. The lines are cut to
+    A batch shows `sample` (a position in the batch) for per-sample values. The lines are cut to
     about STEP_LINES, most relevant first; `explain` shows any single number.
     """
     snapshot = session.current
@@ -223,7 +230,7 @@ def explain_step(session: Session) -> Explanation:
         ]
         return Explanation(f"Iteration {snapshot.iteration}, before step 1 of {total}", tuple(lines))
 
-    cursor = Cursor(session, 0)
+    cursor = Cursor(session, sample)
     if step.kind is StepKind.FORWARD:
         lines = _forward_step_lines(cursor, step.layer)
     elif step.kind is StepKind.LOSS:
@@ -235,7 +242,8 @@ def explain_step(session: Session) -> Explanation:
     else:
         lines = _update_step_lines(cursor)
     if cursor.sample_count > 1 and step.kind in (StepKind.FORWARD, StepKind.OUTPUT_GRADIENT):
-        lines.insert(0, f"sample 1 of {cursor.sample_count} shown")
+        row = int(snapshot.sample_indices[cursor.samples[0]]) + 1
+        lines.insert(0, f"sample {row} shown, one of {cursor.sample_count} in this batch")
     title = f"Iteration {snapshot.iteration}, step {snapshot.position} of {total}: {describe_step(step)}"
     return Explanation(title, tuple(_cut(lines)))
 

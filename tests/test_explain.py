@@ -25,7 +25,7 @@ from core.explain import (
     operand,
 )
 from core.loader import load_scenario, parse_scenario
-from tests.helpers import lecture_session
+from tests.helpers import SCENARIOS, lecture_session
 
 
 def lines_of(session: Session, name: str, sample: int | None = None) -> tuple[str, ...]:
@@ -105,7 +105,8 @@ def test_example1_update():
 
     lines = lines_of(session, "w1")
     assert "w1 ← w1 - η · dL/dw1 = 0.1 - 0.01 · 0.2 = 0.098" in lines
-    assert lines[0].startswith("w1 = 0.098")
+    # The first line gives the value the iteration used; the update line gives the new one.
+    assert lines[0].startswith("w1 = 0.1: ")
 
 
 def test_example1_update_preview_before_update():
@@ -200,7 +201,7 @@ def test_example3_first_layer_gradient(example3_backward):
 def test_example3_multivariable_chain_rule(example3_backward):
     lines = lines_of(example3_backward, "dL/du1")
     assert lines[0] == "dL/du1 = dL/dŷ1 · w7 + dL/dŷ2 · w10 = 22 · 2 + 6 · (-2) = 32"
-    assert "2 paths" in lines[1]
+    assert "feeds ŷ1 and ŷ2" in lines[1]
     assert "multivariable chain rule" in lines[1]
 
 
@@ -650,3 +651,51 @@ def test_single_bias_answers_to_b():
     assert explain(session, "dL/db").lines[0].startswith("dL/db1")
     with pytest.raises(UnknownQuantityError):
         explain(lecture_session("example3"), "b")
+
+
+def test_deep_network_counts_neurons_fed():
+    text = """
+learning_rate = 0.1
+[data]
+inputs = [[1, 2]]
+targets = [[0, 1]]
+[[layers]]
+weights = [[1, 0], [0, 1]]
+biases = [0, 0]
+[[layers]]
+weights = [[1, 1], [1, -1], [2, 0]]
+biases = [0, 0, 0]
+[[layers]]
+weights = [[1, 0, 1], [0, 1, 1]]
+biases = [0, 0]
+"""
+    session = Session(parse_scenario(text))
+    session.to_end_of_backward()
+    lines = explain(session, "dL/du1").lines
+    # u1 feeds three neurons of the next layer; the paths through them to the loss number six.
+    assert "feeds u3, u4 and u5" in lines[1]
+    assert "paths" not in lines[1]
+
+
+def test_batch_sample_named_by_data_row():
+    text = (SCENARIOS / "example2.toml").read_text().replace("learning_rate = 0.01", "learning_rate = 0.01\nbatch_size = 2")
+    session = Session(parse_scenario(text))
+    session.run(1)  # the second iteration holds the third data row and one of the others
+    session.to_end_of_forward()
+    rows = [int(index) + 1 for index in session.current.sample_indices]
+    lines = explain(session, "loss").lines
+    assert rows == [2]  # 3 samples in batches of 2: the second batch is the rest
+    assert lines[0] == "this iteration's mini-batch: sample 2 of 3"
+
+    session.step_back()
+    session.reset()
+    session.to_end_of_forward()
+    rows = [int(index) + 1 for index in session.current.sample_indices]
+    lines = explain(session, "loss").lines
+    assert lines[0] == f"this iteration's mini-batch: samples {rows[0]}, {rows[1]} of 3"
+    for row in rows:
+        assert any(line.startswith(f"sample {row}: ") for line in lines), (row, lines)
+
+
+def test_decomposed_yhat_is_accepted(example3_backward):
+    assert explain(example3_backward, "y\u03021").title == "ŷ1"

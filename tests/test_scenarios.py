@@ -179,6 +179,18 @@ def test_sigmoid_half_sse_first_loss():
     assert session.current.loss == pytest.approx(0.298371, abs=1e-6)
 
 
+def test_sigmoid_half_sse_keeps_biases_fixed():
+    # Mazur's example updates only the weights: after one update w5 = 0.35891648
+    # (his published value) and the loss is 0.29102777, while the biases stay put.
+    session = lecture_session("sigmoid-half-sse")
+    session.to_end_of_iteration()
+    assert session.current.weights[1][0, 0] == pytest.approx(0.35891648, abs=1e-8)
+    assert list(session.current.biases[0]) == [0.35, 0.35]
+    assert list(session.current.biases[1]) == [0.6, 0.6]
+    session.to_end_of_forward()
+    assert session.current.loss == pytest.approx(0.29102777, abs=1e-8)
+
+
 def test_example3_batch_first_iteration():
     session = lecture_session("example3-batch")
     session.to_end_of_backward()

@@ -61,8 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--explain", metavar="NAME",
-        help="print how NAME (w7, b4, u1, ŷ1, dL/du1, loss) is computed in iteration 0, "
-        "or in iteration N after --iterations N, with that iteration's update applied, and exit",
+        help="print how NAME (w7, b4, u1, ŷ1 or yhat1, dL/du1, loss) is computed in the first "
+        "iteration, or in the last of --iterations N, with every step of it done, and exit",
     )
     parser.add_argument("--version", action="version", version=f"{PROGRAM} {core.__version__}")
     return parser
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         return _fail("standard output is closed, so there is nowhere to print the results")
     try:
         if arguments.explain is not None:
-            return _explain(scenario, arguments.explain, arguments.iterations or 0)
+            return _explain(scenario, arguments.explain, arguments.iterations or 1)
         if arguments.iterations is not None:
             return _run_headless(scenario, arguments.iterations, arguments.record_every, arguments.json)
     except KeyboardInterrupt:
@@ -135,9 +135,9 @@ def _explain(scenario: Scenario, name: str, iterations: int) -> int:
     from core.engine import Session
     from core.explain import UnknownQuantityError, explain, format_explanation
 
+    # `iterations` counts iterations run, as without --explain; the last one is explained.
     session = Session(scenario)
-    if iterations:
-        session.run(iterations, stop_on_divergence=True)
+    session.run(iterations - 1, stop_on_divergence=True)
     if session.diverged_at is None:
         session.to_end_of_iteration()
     try:

@@ -67,7 +67,7 @@ def explanation_content(view: PanelView, width: int = 0) -> Content:
     Lines are wrapped to `width` columns, unless `width` is 0.
     """
     if view.selection is None:
-        return render_explanation(explain_step(view.session), width)
+        return render_explanation(explain_step(view.session, view.sample), width)
     try:
         explanation = explain(
             view.session, view.selection, view.sample, with_check=view.show_gradient_check
