@@ -208,13 +208,29 @@ async def test_step_back_at_start_is_harmless(make_app):
 
 async def test_batch_contributions_add_up(make_app):
     app = make_app("example2")
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(200, 50)) as pilot:  # wide enough for every sample column
         await press(pilot, "g")
         cells = row_cells(app.query_one(GradientsPanel), "w1")
         per_sample = [number(cells[f"sample{index}"]) for index in range(3)]
         assert per_sample == pytest.approx([-2 / 3, -1 / 3, -1], abs=1e-5)
         assert number(cells["gradient"]) == pytest.approx(-2)
         assert sum(per_sample) == pytest.approx(number(cells["gradient"]), abs=1e-5)
+
+
+async def test_narrow_gradients_follow_highlighted_sample(make_app):
+    app = make_app("example2")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await press(pilot, "g")
+        contributions = []
+        for _ in range(3):
+            cells = row_cells(app.query_one(GradientsPanel), "w1")
+            key = f"sample{app.view.sample}"
+            # At 80 columns one sample fits; it is always the highlighted one.
+            assert key in cells
+            contributions.append(number(cells[key]))
+            assert f"sample {app.view.sample + 1} ·" in screen_text(app)
+            await press(pilot, "right_square_bracket")
+        assert contributions == pytest.approx([-2 / 3, -1 / 3, -1], abs=1e-5)
 
 
 async def test_brackets_choose_sample(make_app):

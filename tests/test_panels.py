@@ -505,23 +505,26 @@ async def test_panels_survive_divergence() -> None:
 
 
 @pytest.mark.parametrize("panel_class", [ValuesPanel, GradientsPanel])
-async def test_highlighted_sample_column_scrolled_into_view(panel_class):
-    # A panel too narrow for every sample column scrolls to the highlighted one.
+@pytest.mark.parametrize("width", [44, 60])
+async def test_highlighted_sample_column_fits(panel_class, width):
+    # A narrow panel shows fewer sample columns, always including the highlighted one, unclipped.
     session = lecture_session("example2")
     session.to_end_of_backward()
     panel = panel_class()
-    async with PanelApp(panel).run_test(size=(30, 12)) as pilot:
+    async with PanelApp(panel).run_test(size=(width, 12)) as pilot:
         panel.show(view_of(session, sample=2))
         await pilot.pause()
         await pilot.pause()
         table = panel.query_one(DataTable)
         columns = table.ordered_columns
         keys = [column.key.value for column in columns]
+        assert "sample2" in keys
         widths = [column.get_render_width(table) for column in columns]
-        left = sum(widths[: keys.index("sample2")])
-        right = left + widths[keys.index("sample2")]
-        assert table.scroll_x > 0
-        assert right <= table.scroll_x + table.scrollable_content_region.width
+        right = sum(widths[: keys.index("sample2") + 1])
+        assert table.scroll_x == 0
+        assert right <= table.scrollable_content_region.width
+        leading = ["name", "value", "gradient"] if panel_class is GradientsPanel else ["name"]
+        assert keys[: len(leading)] == leading
 
 
 @pytest.mark.parametrize(
@@ -539,6 +542,9 @@ def test_visible_samples_window(batch, sample, expected):
         )
     )
     assert visible_samples(view_of(session, sample=sample)) == expected
+    # A narrower table shows fewer columns, still around the highlighted sample.
+    assert sample in visible_samples(view_of(session, sample=sample), limit=2)
+    assert len(visible_samples(view_of(session, sample=sample), limit=2)) == min(2, batch)
 
 
 async def test_large_batch_shows_a_window_of_samples():
@@ -547,10 +553,11 @@ async def test_large_batch_shows_a_window_of_samples():
     )
     session.to_end_of_backward()
     panel = GradientsPanel()
-    async with PanelApp(panel).run_test(size=(120, 20)) as pilot:
+    async with PanelApp(panel).run_test(size=(140, 20)) as pilot:
         panel.show(view_of(session, sample=39))
         await pilot.pause()
         labels = column_labels(panel)
+        # At most 8 sample columns, ending with the highlighted last sample.
         assert [label for label in labels if label.lstrip("▸").startswith("s")] == [f"s{n}" for n in range(33, 40)] + ["▸s40"]
         # Each sample of 40 identical ones contributes 1/40 of dL/dw1.
         assert number(panel, "w1", "sample39") == pytest.approx(number(panel, "w1", "gradient") / 40)

@@ -12,13 +12,16 @@ from core.engine import Snapshot, StepKind
 from core.explain import gradient_check
 from core.naming import ParameterRef
 from tui.formatting import format_number
-from tui.tables import BulkDataTable, Column, Row, fill_table, sample_header_columns, scroll_column_into_view
+from tui.tables import BulkDataTable, Column, Row, fill_table, sample_header_columns
 from tui.view import visible_samples
 from tui.panel import ViewPanel
 from tui.view import PanelView
 
 NOT_COMPUTED = "·"
 NUMBER_WIDTH = 10
+LEADING_COLUMNS_WIDTH = 32  # name, value and dL/dp with padding
+CHECK_COLUMNS_WIDTH = 22  # numeric and rel diff
+RELATIVE_WIDTH = 8  # two significant digits are plenty for a relative difference
 
 
 class GradientsPanel(ViewPanel):
@@ -88,8 +91,11 @@ class GradientsPanel(ViewPanel):
     def _redraw(self, view: PanelView) -> None:
         table = self.query_one(DataTable)
         checks = self._gradient_checks(view) if view.show_gradient_check else None
-        fill_table(table, parameter_columns(view), parameter_rows(view, checks))
-        self.call_after_refresh(scroll_column_into_view, table, f"sample{view.sample}")
+        # Sample columns come after the name, value, gradient and check columns;
+        # only as many as fit are shown, around the highlighted one.
+        reserved = LEADING_COLUMNS_WIDTH + (CHECK_COLUMNS_WIDTH if view.show_gradient_check else 0)
+        visible = visible_samples(view, self.sample_column_limit(reserved))
+        fill_table(table, parameter_columns(view, visible), parameter_rows(view, checks, visible))
         self._follow_selection(view.selection, table)
         self._follow_step(view, table)
 
@@ -132,20 +138,23 @@ class GradientsPanel(ViewPanel):
         return checks
 
 
-def parameter_columns(view: PanelView) -> list[Column]:
-    """Return the table's columns for this session, batch size and gradient-check setting."""
+def parameter_columns(view: PanelView, visible: range) -> list[Column]:
+    """Return the table's columns for this session, the visible samples and the gradient-check setting."""
     columns: list[Column] = [("name", Text("")), ("value", Text("value")), ("gradient", Text("dL/dp"))]
+    # The check sits beside the gradient it checks, where it is seen at once.
+    if view.show_gradient_check:
+        columns += [("numeric", Text("numeric")), ("relative", Text("rel diff"))]
     if len(view.snapshot.sample_indices) > 1:
-        columns += sample_header_columns(view)
+        columns += sample_header_columns(view, visible)
     columns += [("new", Text("new")), ("change", Text("Δ"))]
     for state_name in view.session.scenario.optimizer.state_names():
         columns.append((f"state:{state_name}", Text(state_name)))
-    if view.show_gradient_check:
-        columns += [("numeric", Text("numeric")), ("relative", Text("rel diff"))]
     return columns
 
 
-def parameter_rows(view: PanelView, checks: dict[str, tuple[float, float]] | None) -> list[Row]:
+def parameter_rows(
+    view: PanelView, checks: dict[str, tuple[float, float]] | None, visible: range
+) -> list[Row]:
     """Return one row per parameter, in the lecture's order, matching `parameter_columns`."""
     snapshot = view.snapshot
     scenario = view.session.scenario
@@ -163,8 +172,11 @@ def parameter_rows(view: PanelView, checks: dict[str, tuple[float, float]] | Non
 
         gradient = _layer_gradient(snapshot, reference)
         cells.append(_number(_pick(gradient, reference)) if gradient is not None else NOT_COMPUTED)
+        if checks is not None:
+            check = checks.get(name)
+            cells += [_number(check[0]), _number(check[1], RELATIVE_WIDTH)] if check else [NOT_COMPUTED, NOT_COMPUTED]
         if batch:
-            cells += _sample_cells(snapshot, reference, visible_samples(view))
+            cells += _sample_cells(snapshot, reference, visible)
 
         if snapshot.update is not None:
             new = _pick(_current_parameters(snapshot, reference), reference)
@@ -175,10 +187,6 @@ def parameter_rows(view: PanelView, checks: dict[str, tuple[float, float]] | Non
         index = 2 * reference.layer + (0 if reference.kind == "weights" else 1)
         for state_name in scenario.optimizer.state_names():
             cells.append(_number(_pick_array(snapshot.optimizer_state[state_name][index], reference)))
-
-        if checks is not None:
-            check = checks.get(name)
-            cells += [_number(check[0]), _number(check[1])] if check else [NOT_COMPUTED, NOT_COMPUTED]
         rows.append((name, cells))
     return rows
 
@@ -225,5 +233,5 @@ def _pick_array(array: np.ndarray, reference: ParameterRef) -> float:
     return float(array[reference.row])
 
 
-def _number(value: float) -> Text:
-    return Text(format_number(value, NUMBER_WIDTH), justify="right")
+def _number(value: float, width: int = NUMBER_WIDTH) -> Text:
+    return Text(format_number(value, width), justify="right")

@@ -36,14 +36,19 @@ class StatusLine(Static):
 
     def watch_view(self, view: PanelView | None) -> None:
         if view is not None:
-            self.update(status_content(view.session, view.snapshot))
+            self.update(status_content(view.session, view.snapshot, view.sample))
 
 
-def status_content(session: Session, snapshot: Snapshot) -> Content:
-    """Return the status lines for `snapshot`: the step, the progress, and divergence if any."""
+def status_content(session: Session, snapshot: Snapshot, sample: int = 0) -> Content:
+    """Return the status lines for `snapshot`: the step, the progress, and divergence if any.
+
+    In a batch, the progress line also names the highlighted sample by its data row.
+    """
+    batch = len(snapshot.sample_indices)
+    shown = f"sample {int(snapshot.sample_indices[sample]) + 1} · " if batch > 1 else ""
     parts: list[str | tuple[str, str]] = [
         describe_step(session, snapshot),
-        f"\niteration {snapshot.iteration} · η = {format_number(session.learning_rate)} · ",
+        f"\niteration {snapshot.iteration} · {shown}η = {format_number(session.learning_rate)} · ",
     ]
     current = snapshot.step.phase if snapshot.step is not None else None
     for index, phase in enumerate(PHASES):

@@ -6,11 +6,10 @@ from collections.abc import Sequence
 
 from rich.cells import cell_len
 from rich.text import Text
-from textual.geometry import Region, Spacing
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellType, ColumnKey
 
-from tui.view import PanelView, visible_samples
+from tui.view import PanelView
 
 Column = tuple[str, Text]  # key, header label
 Row = tuple[str, Sequence[CellType]]  # key, one cell per column
@@ -40,11 +39,11 @@ class BulkDataTable(DataTable):
         return super().refresh(*regions, **options)
 
 
-def sample_header_columns(view: PanelView) -> list[Column]:
+def sample_header_columns(view: PanelView, visible: range) -> list[Column]:
     """Return one column per visible sample, headed with its number in the data set, s1.."""
     indices = view.snapshot.sample_indices
     columns: list[Column] = []
-    for position in visible_samples(view):
+    for position in visible:
         highlighted = position == view.sample
         label = f"{SELECTED_MARK if highlighted else ' '}s{indices[position] + 1}"
         columns.append((f"sample{position}", Text(label, style="bold reverse" if highlighted else "")))
@@ -118,21 +117,3 @@ def _cell_width(cell: CellType) -> int:
     if isinstance(cell, Text):
         return cell.cell_len
     return cell_len(str(cell))
-
-
-def scroll_column_into_view(table: DataTable, column_key: str) -> None:
-    """Scroll `table` sideways just enough to show the column `column_key`, beside the fixed columns."""
-    columns = table.ordered_columns
-    keys = [column.key.value for column in columns]
-    if column_key not in keys:
-        return
-    index = keys.index(column_key)
-    if column_key == "sample0":
-        # The first sample needs no scrolling, and scrolling would clip the value columns before it.
-        table.scroll_to(x=0, animate=False, immediate=True)
-        return
-    widths = [column.get_render_width(table) for column in columns]
-    fixed_width = sum(widths[: table.fixed_columns])
-    left = sum(widths[:index])
-    region = Region(left, int(table.scroll_y), widths[index], 1)
-    table.scroll_to_region(region, animate=False, spacing=Spacing(0, 0, 0, fixed_width), immediate=True)

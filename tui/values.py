@@ -16,12 +16,12 @@ from tui.tables import (
     Row,
     fill_table,
     sample_header_columns,
-    scroll_column_into_view,
 )
 from tui.view import PanelView, visible_samples
 
 NOT_COMPUTED = "·"
 NUMBER_WIDTH = 10
+NAME_COLUMN_WIDTH = 10  # room for the row names, z(u12) and the like, with padding
 
 
 class ValuesPanel(ViewPanel):
@@ -50,9 +50,9 @@ class ValuesPanel(ViewPanel):
 
     def _redraw(self, view: PanelView) -> None:
         table = self.query_one(DataTable)
-        fill_table(table, sample_columns(view), value_rows(view))
-        # A narrow panel clips later samples, so keep the highlighted one in view.
-        self.call_after_refresh(scroll_column_into_view, table, f"sample{view.sample}")
+        # Only as many sample columns as fit, around the highlighted one, so it is never clipped.
+        visible = visible_samples(view, self.sample_column_limit(NAME_COLUMN_WIDTH))
+        fill_table(table, sample_columns(view, visible), value_rows(view, visible))
         if not table.has_focus:
             self.call_after_refresh(table.scroll_to, y=step_row(view, table), animate=False)
 
@@ -72,21 +72,20 @@ def step_row(view: PanelView, table: DataTable) -> int:
     return keys.index(f"z({first})") if f"z({first})" in keys else keys.index(first)
 
 
-def sample_columns(view: PanelView) -> list[Column]:
+def sample_columns(view: PanelView, visible: range) -> list[Column]:
     """Return the name column and one column per visible sample of the current batch."""
     columns: list[Column] = [("name", Text(""))]
     if view.session.scenario.samples == 1:
         return [*columns, ("sample0", Text("value"))]
-    return columns + sample_header_columns(view)
+    return columns + sample_header_columns(view, visible)
 
 
-def value_rows(view: PanelView) -> list[Row]:
+def value_rows(view: PanelView, visible: range) -> list[Row]:
     """Return one row per input, neuron value, target and the loss terms, in that order."""
     snapshot = view.snapshot
     session = view.session
     names = session.names
     samples = len(snapshot.sample_indices)
-    visible = visible_samples(view)
     rows: list[Row] = []
 
     def add(key: str, label: str, values) -> None:

@@ -26,10 +26,11 @@ class PanelView:
 MAX_SAMPLE_COLUMNS = 8  # more would make the tables slow and unreadable in a terminal
 
 
-def visible_samples(view: PanelView) -> range:
-    """Return the batch positions whose columns the tables show: at most 8, around the highlighted sample."""
+def visible_samples(view: PanelView, limit: int = MAX_SAMPLE_COLUMNS) -> range:
+    """Return the batch positions whose columns a table shows: at most `limit`, around the highlighted sample."""
+    limit = max(1, min(limit, MAX_SAMPLE_COLUMNS))
     count = len(view.snapshot.sample_indices)
-    if count <= MAX_SAMPLE_COLUMNS:
+    if count <= limit:
         return range(count)
-    start = min(max(0, view.sample - MAX_SAMPLE_COLUMNS // 2), count - MAX_SAMPLE_COLUMNS)
-    return range(start, start + MAX_SAMPLE_COLUMNS)
+    start = min(max(0, view.sample - limit // 2), count - limit)
+    return range(start, start + limit)
