@@ -84,13 +84,15 @@ def test_scenario_error_is_one_line(tmp_path, capsys):
     error = capsys.readouterr().err.strip()
     assert error.count("\n") == 0
     assert str(path) in error
-    assert "learning_rte" in error and "learning_rate" in error
+    assert "learning_rte" in error
+    assert "learning_rate" in error
 
 
 def test_unknown_scenario_name(capsys):
     assert main(["example9", "--iterations", "1"]) == EXIT_USAGE
     error = capsys.readouterr().err
-    assert "example9" in error and "example3" in error
+    assert "example9" in error
+    assert "example3" in error
 
 
 @pytest.mark.parametrize(
@@ -116,7 +118,8 @@ def test_version_and_help():
     assert version.stdout.startswith("backprop-tui ")
     help_text = run_cli("--help")
     assert help_text.returncode == 0
-    assert "--iterations" in help_text.stdout and "example3" in help_text.stdout
+    assert "--iterations" in help_text.stdout
+    assert "example3" in help_text.stdout
 
 
 def test_bundled_name_works_from_any_folder(tmp_path):
@@ -179,7 +182,8 @@ def test_bundled_file_name_gets_a_hint(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["example3.toml", "--iterations", "1"]) == EXIT_USAGE
     error = capsys.readouterr().err
-    assert "file not found" in error and "write example3" in error
+    assert "file not found" in error
+    assert "write example3" in error
 
 
 def test_full_disk_is_one_line_error(tmp_path):

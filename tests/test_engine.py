@@ -154,7 +154,8 @@ def assert_snapshots_equal(first, second) -> None:
     assert first.loss == second.loss or (first.loss != first.loss and second.loss != second.loss)
     for (name, index, a), (_, _, b) in zip(snapshot_arrays(first), snapshot_arrays(second)):
         if a is None or b is None:
-            assert a is None and b is None, name
+            assert a is None, name
+            assert b is None, name
         else:
             assert np.array_equal(a, b, equal_nan=True), f"{name}[{index}]"
 
@@ -282,7 +283,8 @@ def test_reset_restores_start_and_rate():
     session.set_learning_rate(0.5)
     session.run(3)
     session.reset()
-    assert session.current.iteration == 0 and session.current.position == 0
+    assert session.current.iteration == 0
+    assert session.current.position == 0
     assert session.learning_rate == 0.0001
     assert session.loss_history() == []
     assert np.array_equal(session.current.weights[0], session.scenario.layers[0].weights)

@@ -29,13 +29,14 @@ class GradientsPanel(ViewPanel):
 
     Columns: `value` is the parameter this iteration uses (the old value once
     the update is applied), and `dL/dp` its gradient summed over the batch.
-    For a batch, each sample's part of that sum follows in `s1`, `s2`, ...,
-    and the highlighted sample's header carries a `▸`. After the update come `new`
-    and `Δ` (new - value), then the optimizer's state per parameter (velocity
-    for momentum, m and v for Adam) as it stands after the snapshot's last
-    step. With the gradient check on, `numeric` is the central finite
-    difference of the loss and `rel diff` its relative difference from
-    dL/dp. Parameters the scenario keeps fixed are named `w1 fixed`.
+    With the gradient check on, `numeric` (the central finite difference of
+    the loss) and `rel diff` (its relative difference from dL/dp) come next.
+    For a batch, each sample's part of the sum follows in `s1`, `s2`, ...,
+    as many as fit, always including the highlighted sample, whose header
+    carries a `▸`. Then come `new` and `Δ` (new - value) once the update is
+    applied, and the optimizer's state per parameter (velocity for momentum,
+    m and v for Adam) after the snapshot's last step. Parameters the
+    scenario keeps fixed are named `w1 fixed`.
 
     The cursor keeps its row from one view to the next. While the table does
     not have focus, it moves to `view.selection` when that names a parameter.
