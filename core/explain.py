@@ -262,14 +262,15 @@ def _unique(lines: list[str]) -> list[str]:
 def _forward_step_lines(cursor: Cursor, layer: int) -> list[str]:
     snapshot = cursor.snapshot
     activation = cursor.activation(layer)
+    sample = cursor.samples[0]
     lines: list[str] = []
     for row, neuron in enumerate(cursor.names.neurons[layer]):
-        symbolic, substituted = weighted_sum(cursor, layer, row, 0)
-        z = float(snapshot.z[layer][0, row])
+        symbolic, substituted = weighted_sum(cursor, layer, row, sample)
+        z = float(snapshot.z[layer][sample, row])
         z_name = neuron if activation.is_identity else f"z({neuron})"
         lines.append(f"{z_name} = {symbolic} = {substituted} = {number(z)}")
         if not activation.is_identity:
-            lines.append(activation_line(neuron, activation, z, float(snapshot.a[layer][0, row])))
+            lines.append(activation_line(neuron, activation, z, float(snapshot.a[layer][sample, row])))
     return lines
 
 
@@ -277,7 +278,7 @@ def _output_gradient_step_lines(cursor: Cursor) -> list[str]:
     outputs = cursor.names.neurons[-1]
     lines: list[str] = []
     for row in range(len(outputs)):
-        lines.extend(output_gradient_lines(cursor, row, 0))
+        lines.extend(output_gradient_lines(cursor, row, cursor.samples[0]))
     lines.append(f"from the loss: {cursor.scenario.loss.gradient_formula}")
     return _unique(lines)
 

@@ -563,3 +563,25 @@ async def test_no_color_keeps_state_readable(make_app, monkeypatch):
         await press(pilot, "f", "n", "n")
         # The phase is marked in words and brackets, not by colour alone.
         assert "[BACKWARD]" in screen_text(app)
+
+
+async def test_palette_screenshot_saves_here(make_app, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    app = make_app("example3")
+    async with app.run_test(size=(80, 24)) as pilot:
+        # The palette's built-in Screenshot command calls deliver_screenshot.
+        app.deliver_screenshot()
+        await pilot.pause()
+        saved = list(tmp_path.glob("*.svg"))
+        assert len(saved) == 1
+        assert any(str(saved[0]) in notification.message for notification in app._notifications)
+
+
+async def test_batch_step_explanation_follows_sample(make_app):
+    app = make_app("example3-batch")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await press(pilot, "right_square_bracket", "right_square_bracket", "n")
+        text = " ".join(panel_text(app.query_one(ExplanationPanel)).split())  # undo the wrapping
+        # The third sample is x = (0, 2): u1 = 4·0 + 3·2 + 4 = 10.
+        assert "sample 3 shown" in text
+        assert "4·0 + 3·2 + 4 = 10" in text

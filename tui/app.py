@@ -261,17 +261,24 @@ class BackpropApp(App[None]):
         yield from super().get_system_commands(screen)
 
     def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        self.deliver_screenshot(filename, path)
+
+    def deliver_screenshot(
+        self, filename: str | None = None, path: str | None = None, time_format: str | None = None
+    ) -> str | None:
         """Save an SVG screenshot in the current folder and say where.
 
-        Textual's default saves to ~/Downloads, which lab machines often lack.
+        Textual's default, used by the palette's Screenshot command too, saves
+        to ~/Downloads, which lab machines often lack.
         """
         folder = path or os.getcwd()
         try:
-            saved = self.save_screenshot(filename, folder)
+            saved = self.save_screenshot(filename, folder, time_format)
         except OSError as error:
             self.notify(f"Cannot save a screenshot in {folder}: {error.strerror}.", severity="error", timeout=6)
-            return
+            return None
         self.notify(f"Screenshot saved as {os.path.abspath(saved)}", timeout=6)
+        return saved
 
     # Actions: stepping
 

@@ -16,7 +16,8 @@ PANELS: tuple[tuple[str, str], ...] = (
     (
         "Network",
         "The layers as columns: inputs x, hidden neurons u, outputs ŷ. Each node shows its "
-        "value once the forward pass has reached it and dL/d(node) once the backward pass has. "
+        "value once the forward pass has reached it and dL/d(node) once the backward pass has "
+        "(in a network too dense for that, the caption line gives them for the node under the cursor). "
         "With the focus here, the arrow keys choose a node.",
     ),
     (
