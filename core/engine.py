@@ -44,7 +44,7 @@ class Step:
 
     @property
     def phase(self) -> str:
-        """Where the iteration stands: forward, loss, backward or update."""
+        """Return the part of the iteration this step belongs to: forward, loss, backward or update."""
         if self.kind is StepKind.OUTPUT_GRADIENT:
             return "backward"
         return self.kind.value

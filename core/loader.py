@@ -174,7 +174,7 @@ def _toml_error(source: str, error: tomllib.TOMLDecodeError, text: str) -> Scena
         message, _, position = message.rpartition(" (at ")
         location = position.rstrip(")")
     if location == "end of document":
-        # Something was left open; name the last line so the student knows where to look.
+        # Something was left open, so the error names the last line as the place to look.
         location = f"line {len(text.splitlines()) or 1}, at the end of the file"
     found = message[:1].lower() + message[1:]
     return ScenarioError(source, location, "", f"invalid TOML: {found}")

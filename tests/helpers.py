@@ -15,19 +15,18 @@ def lecture_session(name: str) -> Session:
     return Session(load_scenario(SCENARIOS / f"{name}.toml"))
 
 
-def parameter_value(session: Session, name: str) -> float:
-    """The current value of a parameter named as in the lecture (w1, b4)."""
+def _pick(session: Session, name: str, weights: tuple, biases: tuple) -> float:
     ref = session.names.parameters[name]
-    snapshot = session.current
     if ref.kind == "weights":
-        return float(snapshot.weights[ref.layer][ref.row, ref.column])
-    return float(snapshot.biases[ref.layer][ref.row])
+        return float(weights[ref.layer][ref.row, ref.column])
+    return float(biases[ref.layer][ref.row])
+
+
+def parameter_value(session: Session, name: str) -> float:
+    """Return the current value of a parameter named as in the lecture (w1, b4)."""
+    return _pick(session, name, session.current.weights, session.current.biases)
 
 
 def parameter_gradient(session: Session, name: str) -> float:
-    """dL/d(name) in the current iteration; the backward pass must have reached it."""
-    ref = session.names.parameters[name]
-    snapshot = session.current
-    if ref.kind == "weights":
-        return float(snapshot.grad_w[ref.layer][ref.row, ref.column])
-    return float(snapshot.grad_b[ref.layer][ref.row])
+    """Return dL/d(name) in the current iteration; the backward pass must have reached it."""
+    return _pick(session, name, session.current.grad_w, session.current.grad_b)

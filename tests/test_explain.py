@@ -680,7 +680,7 @@ biases = [0, 0]
 def test_batch_sample_named_by_data_row():
     text = (SCENARIOS / "example2.toml").read_text().replace("learning_rate = 0.01", "learning_rate = 0.01\nbatch_size = 2")
     session = Session(parse_scenario(text))
-    session.run(1)  # the second iteration holds the third data row and one of the others
+    session.run(1)  # the second iteration contains the rest of the data: one row
     session.to_end_of_forward()
     rows = [int(index) + 1 for index in session.current.sample_indices]
     lines = explain(session, "loss").lines

@@ -266,7 +266,7 @@ class BackpropApp(App[None]):
     def deliver_screenshot(
         self, filename: str | None = None, path: str | None = None, time_format: str | None = None
     ) -> str | None:
-        """Save an SVG screenshot in the current folder and say where.
+        """Save an SVG screenshot in the current folder and show its path in a notification.
 
         Textual's default, used by the palette's Screenshot command too, saves
         to ~/Downloads, which lab machines often lack.

@@ -398,7 +398,7 @@ def _place_rows(column: _Column, two_rows: bool, rows: int) -> None:
 
 @dataclass(frozen=True)
 class _Marks:
-    """Who is selected, where the cursor is, and what the step highlights."""
+    """The selected node and weight, the cursor's node, and what the step highlights."""
 
     selected: dict[int, int]
     cursor: dict[int, int]
@@ -412,7 +412,7 @@ def _draw_gap(
     """Draw the connections between two columns; return the names of weights drawn without a label.
 
     Labels go first to the selected weight, then to the connections of the
-    selected or cursor node, then to the step's highlighted connections; the
+    selected or cursor node, then to the step's highlighted connections. The
     rest are labelled only when `all_labels` is set and there is room.
     """
     layer = left.nodes[0].column  # weights of layer `layer` connect these two columns
@@ -430,7 +430,14 @@ def _draw_gap(
         return source.index in focus_left or target.index in focus_right
 
     def priority(edge: tuple[_Node, _Node]) -> int:
-        return 0 if is_selected(*edge) else 1 if is_focus(*edge) else 2 if active else 3
+        # 0 is drawn last, on top: selected weight, focused node's edges, active layer, the rest.
+        if is_selected(*edge):
+            return 0
+        if is_focus(*edge):
+            return 1
+        if active:
+            return 2
+        return 3
 
     edges = [(source, target) for target in right.nodes for source in left.nodes]
     if len(edges) > MAX_DRAWN_EDGES:
@@ -448,7 +455,12 @@ def _draw_gap(
     # Highest priority last, so its dots and style end up on top.
     edges.sort(key=priority, reverse=True)
     for edge in edges:
-        style = STYLE_SELECTED if is_selected(*edge) else (STYLE_ACTIVE_LINE if priority(edge) < 3 else STYLE_LINE)
+        if is_selected(*edge):
+            style = STYLE_SELECTED
+        elif priority(edge) < 3:
+            style = STYLE_ACTIVE_LINE
+        else:
+            style = STYLE_LINE
         _draw_connection(canvas, *ends(*edge), style)
     if active:
         arrow = BACKWARD_ARROW if activity.backward else FORWARD_ARROW
@@ -511,7 +523,11 @@ def _draw_nodes(canvas: _Canvas, column: _Column, two_rows: bool, marks: _Marks)
             style = style + STYLE_CURSOR
         if selected:
             style = style + STYLE_SELECTED
-        left_mark = "[" if selected else ("›" if cursor else " ")
+        left_mark = " "
+        if selected:
+            left_mark = "["
+        elif cursor:
+            left_mark = "›"
         right_mark = "]" if selected else " "
         canvas.put_text(node.x - 1, node.y, left_mark + node.label + right_mark, style)
 
@@ -607,7 +623,11 @@ def _render(view: PanelView, width: int, height: int, cursor: str | None) -> Tex
     activity = _describe_step(view)
     selection = view.selection
     focus_name = selection if _locate(view, selection) else cursor
-    caption_rows = 2 if height >= 8 else (1 if height >= 4 else 0)
+    caption_rows = 0
+    if height >= 8:
+        caption_rows = 2
+    elif height >= 4:
+        caption_rows = 1
     rows = height - caption_rows
 
     selected = _locate(view, selection)
